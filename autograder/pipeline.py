@@ -1,0 +1,129 @@
+"""Grade one submission, then a batch: prepare, run in the sandbox, judge, store.
+
+Each step is a small function; the batch runs submissions in a pool of workers (each
+one sandbox process) and writes grades from this process only.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from .course import Course
+from .notebook import (
+    SubmissionError, autograded_tests, build_graded_notebook, grade_id, read_notebook,
+)
+from .sandbox import Limits, run, sandbox_mode
+from .verdict import CellVerdict, Check, judge
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    assignment: str
+    notebook: str
+    status: str = "graded"
+    reasons: list[str] = field(default_factory=list)
+    verdicts: dict[str, CellVerdict] = field(default_factory=dict)
+    max_points: float = 0.0
+    sandbox: str = ""
+    seconds: float = 0.0
+
+    @property
+    def points(self) -> float:
+        return round(sum(v.points for v in self.verdicts.values()), 2)
+
+
+def find_submission(course: Course, assignment: str, student: str, notebook: str) -> Path:
+    folder = course.submitted / student / assignment
+    path = folder / f"{notebook}.ipynb"
+    if path.is_file() and not path.is_symlink():
+        return path
+    found = sorted(p.name for p in folder.glob("*.ipynb"))
+    raise SubmissionError(f"expected {notebook}.ipynb, found {found or 'no notebook'}")
+
+
+def run_reasons(trace: list[dict], timed_out: bool, limits: Limits) -> list[str]:
+    """What went wrong while running, as the student should read it."""
+    reasons = [f"cell {t['index']}: {t['status']}" for t in trace if t["status"] in ("timeout", "kernel died")]
+    if timed_out:
+        reasons.append(f"the notebook time limit ({limits.notebook_seconds} s) was reached; later cells did not run")
+    return reasons
+
+
+def feedback_notebook(graded: NotebookNode, executed: Path, verdicts: dict[str, CellVerdict]) -> NotebookNode:
+    """The trusted notebook with the executed outputs copied in and each verdict appended."""
+    try:
+        ran = nbformat.read(executed, as_version=4)
+        outputs = [cell.get("outputs", []) for cell in ran.cells]
+    except Exception:  # missing or tampered with: show no outputs rather than fail
+        outputs = []
+    same_shape = len(outputs) == len(graded.cells)
+    for index, cell in enumerate(graded.cells):
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = list(outputs[index]) if same_shape else []
+        verdict = verdicts.get(grade_id(cell))
+        if verdict:
+            cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=verdict.summary() + "\n"))
+    return graded
+
+
+def grade_submission(
+    course: Course, assignment: str, student: str, notebook: str,
+    reference: dict[str, list[Check]], limits: Limits,
+) -> SubmissionResult:
+    """Grade one student's notebook; never raises for anything the submission contains."""
+    source = course.source(assignment, notebook)
+    points = autograded_tests(source)
+    result = SubmissionResult(student, assignment, notebook, max_points=sum(points.values()))
+    job = course.jobs / assignment / student
+    shutil.rmtree(job, ignore_errors=True)
+    try:
+        submitted = read_notebook(find_submission(course, assignment, student, notebook))
+    except SubmissionError as error:
+        result.status, result.reasons = "failed", [str(error)]
+        result.verdicts = {g: CellVerdict(g, p) for g, p in points.items()}
+        return result
+    graded = build_graded_notebook(submitted, source, course.released(assignment, notebook))
+    ran = run(nbformat.writes(graded), job, course.root, limits)
+    result.sandbox, result.seconds = ran.mode, round(ran.seconds, 1)
+    try:
+        trace = json.loads((job / "trace.json").read_text())
+    except (OSError, ValueError):
+        trace = []
+    result.reasons = run_reasons(trace if isinstance(trace, list) else [], ran.timed_out, limits)
+    if not trace and not ran.timed_out:
+        result.reasons.append(f"the notebook did not start (exit code {ran.exit_code})")
+    result.verdicts = judge(reference, points, job / "records")
+    out = course.autograded / student / assignment
+    out.mkdir(parents=True, exist_ok=True)
+    nbformat.write(feedback_notebook(graded, job / "executed.ipynb", result.verdicts), out / f"{notebook}.ipynb")
+    return result
+
+
+def grade_batch(
+    course: Course, assignment: str, students: list[str], reference: dict[str, dict[str, list[Check]]],
+    limits: Limits, workers: int, on_result=None,
+) -> list[SubmissionResult]:
+    """Grade every (student, notebook) with ``workers`` sandboxes at once."""
+    jobs = [(s, nb) for s in students for nb in course.notebooks(assignment)]
+    results = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [
+            pool.submit(grade_submission, course, assignment, s, nb, reference[nb], limits) for s, nb in jobs
+        ]
+        for future in as_completed(futures):
+            result = future.result()
+            results.append(result)
+            if on_result:
+                on_result(result)
+    return sorted(results, key=lambda r: (r.student, r.notebook))
+
+
+__all__ = ["SubmissionResult", "grade_batch", "grade_submission", "sandbox_mode"]

@@ -1,0 +1,63 @@
+"""The reference run: the instructor's solution through the same sandbox and hidden tests.
+
+Its records are what students are compared with; which test cell wrote which record
+comes from its trace. It is cached under ``autograder/reference/`` and redone when the
+source notebook, ``dgm_utils`` or the runner change.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+
+import dgm_utils
+
+from .course import Course
+from .notebook import autograded_tests, reference_notebook
+from .sandbox import RUNNER, Limits, run
+from .verdict import Check, compare, load_reference
+
+
+class InstructorError(Exception):
+    """The source notebook cannot serve as a reference (the batch stops: nothing is graded)."""
+
+
+def _key(source_path: Path) -> str:
+    digest = hashlib.sha256(source_path.read_bytes())
+    for path in sorted(Path(dgm_utils.__file__).parent.glob("*.py")) + [RUNNER]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def reference_checks(course: Course, assignment: str, notebook: str, limits: Limits) -> dict[str, list[Check]]:
+    """``grade_id -> checks`` of every autograded test cell, running the reference if needed."""
+    source_path = course.solutions / assignment / f"{notebook}.ipynb"
+    folder = course.reference_cache / assignment / notebook
+    key = _key(source_path)
+    key_file = folder / "key.txt"
+    if not (key_file.is_file() and key_file.read_text() == key):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        nb = reference_notebook(course.source(assignment, notebook))
+        result = run(nbformat.writes(nb), folder, course.root, limits)
+        if result.timed_out or not (folder / "trace.json").is_file():
+            raise InstructorError(f"the reference of {assignment}/{notebook} did not finish:\n{result.log_tail}")
+        key_file.write_text(key)
+    trace = json.loads((folder / "trace.json").read_text())
+    failed = [f"cell {t['index']} ({t['grade_id']}): {t['status']}" for t in trace if t["status"] != "ok"]
+    if failed:
+        key_file.unlink()
+        raise InstructorError(f"the reference of {assignment}/{notebook} has failing cells: {failed}")
+    by_cell = {t["grade_id"]: t["records"] for t in trace if t["grade_id"]}
+    tests = autograded_tests(course.source(assignment, notebook))
+    empty = [grade_id for grade_id in tests if not by_cell.get(grade_id)]
+    if empty:
+        raise InstructorError(f"test cells without records (their points could never be earned): {empty}")
+    checks = {grade_id: load_reference(folder / "records", by_cell[grade_id]) for grade_id in tests}
+    own = [f"{c.name}: {why}" for cs in checks.values() for c in cs if (why := compare(c, folder / "records"))]
+    if own:
+        raise InstructorError(f"the reference fails its own checks: {own}")
+    return checks

@@ -1,0 +1,135 @@
+"""Run the notebook runner in a sandbox: bubblewrap where it exists, resource limits always.
+
+bubblewrap mode: a read-only view of the system, no network, private ``/tmp``, new
+PID/IPC/UTS/user namespaces (uid 65534 without capabilities), the course repository
+hidden behind an empty tmpfs except the Python environment and ``dgm_utils``; the
+only writable folder is the job's. Fallback mode (no ``bwrap``, e.g. macOS): the same
+resource limits in a child process, and the grade export says ``sandbox=none``.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import dgm_utils
+
+RUNNER = Path(__file__).with_name("runner.py")
+JOB_MOUNT = "/tmp/grading"
+NOBODY = "65534"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one graded notebook."""
+
+    cell_seconds: int = 60
+    notebook_seconds: int = 600
+    memory_bytes: int = 6 * 2**30
+    processes: int = 512
+    cpu_seconds: int = 1200
+    file_bytes: int = 64 * 2**20
+    output_bytes: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class RunResult:
+    mode: str
+    exit_code: int | None
+    timed_out: bool
+    seconds: float
+    log_tail: str
+
+
+def sandbox_mode() -> str:
+    """``"bwrap"`` when bubblewrap can run here, else ``"none"``."""
+    return "bwrap" if shutil.which("bwrap") else "none"
+
+
+def _set_limits(limits: Limits) -> None:
+    """Runs in the child between fork and exec."""
+    for name, value in (
+        (resource.RLIMIT_AS, limits.memory_bytes),
+        (resource.RLIMIT_NPROC, limits.processes),
+        (resource.RLIMIT_CPU, limits.cpu_seconds),
+        (resource.RLIMIT_FSIZE, limits.file_bytes),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        resource.setrlimit(name, (value, value))
+
+
+def _inside_paths(repo: Path) -> list[Path]:
+    """Paths under the hidden repository that the runner needs: the environment and dgm_utils."""
+    needed = [Path(sys.prefix).resolve(), Path(dgm_utils.__file__).resolve().parent]
+    return [path for path in needed if path.is_relative_to(repo)]
+
+
+def _environment() -> dict[str, str]:
+    return {
+        "HOME": "/tmp",
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "DGM_FAST": "1",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "MPLCONFIGDIR": "/tmp/.matplotlib",
+        "OMP_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def build_command(mode: str, job: Path, repo: Path, limits: Limits) -> tuple[list[str], dict[str, str], Path]:
+    """The command, its environment and its working folder for one job."""
+    python = [sys.executable, "-u"]
+    args = ["--cell-timeout", str(limits.cell_seconds), "--max-output-bytes", str(limits.output_bytes)]
+    env = _environment()
+    if mode == "none":
+        return [*python, str(RUNNER), *args], env, job
+    bwrap = [
+        "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+        "--tmpfs", "/tmp", "--tmpfs", str(repo),
+    ]
+    for path in _inside_paths(repo):
+        bwrap += ["--ro-bind", str(path), str(path)]
+    bwrap += [
+        "--ro-bind", str(RUNNER), "/tmp/runner.py",
+        "--bind", str(job), JOB_MOUNT, "--chdir", JOB_MOUNT,
+        "--unshare-all", "--uid", NOBODY, "--gid", NOBODY,
+        "--die-with-parent", "--new-session", "--clearenv",
+    ]
+    for key, value in env.items():
+        bwrap += ["--setenv", key, value]
+    return [*bwrap, *python, "/tmp/runner.py", *args], {}, job
+
+
+def run(notebook_json: str, job: Path, repo: Path, limits: Limits, mode: str | None = None) -> RunResult:
+    """Execute a prepared notebook in ``job`` (created here), the whole run time-limited."""
+    mode = mode or sandbox_mode()
+    if mode == "none":
+        warnings.warn("bubblewrap not found: grading is NOT sandboxed (resource limits only)", stacklevel=2)
+    job.mkdir(parents=True, exist_ok=True)
+    command, env, cwd = build_command(mode, job, repo, limits)
+    log = job.parent / f"{job.name}.log"
+    start = time.monotonic()
+    with open(log, "wb") as log_file:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env or None, stdin=subprocess.PIPE, stdout=log_file,
+            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=lambda: _set_limits(limits),
+        )
+        try:
+            process.communicate(notebook_json.encode(), timeout=limits.notebook_seconds)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            timed_out = True
+    with open(log, "rb") as log_file:
+        log_file.seek(max(0, log.stat().st_size - 2000))
+        tail = log_file.read().decode(errors="replace")
+    return RunResult(mode, process.returncode, timed_out, time.monotonic() - start, tail)

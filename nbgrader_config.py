@@ -1,0 +1,24 @@
+"""nbgrader's course directory mapped onto this repository's layout.
+
+Stock commands run from the repository root work as instructors expect, e.g.
+``nbgrader generate_assignment 01_change_of_variables --force`` or ``nbgrader export``.
+Everything under ``autograder/`` that nbgrader writes is git-ignored.
+"""
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+c = get_config()  # noqa: F821 (nbgrader provides get_config)
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.course_id = "dgm"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "course"
+c.CourseDirectory.submitted_directory = "autograder/submitted"
+c.CourseDirectory.autograded_directory = "autograder/autograded"
+c.CourseDirectory.feedback_directory = "autograder/feedback"
+c.CourseDirectory.solution_directory = "autograder/solution"
+c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'autograder' / 'gradebook.db'}"
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.Execute.timeout = 120
+c.ZipCollectApp.archive_directory = "autograder/downloaded/{assignment_id}/archive"
+c.ZipCollectApp.extracted_directory = "autograder/downloaded/{assignment_id}/extracted"
