@@ -281,12 +281,14 @@ def _read_idx(path: Path, kind: str) -> np.ndarray:
         data = f.read()
     magic = int.from_bytes(data[:4], "big")
     if magic != _IDX_MAGIC[kind]:
-        raise ValueError(f"{path}: magic number {magic:#010x}, expected {_IDX_MAGIC[kind]:#010x} for MNIST {kind}")
+        expected = _IDX_MAGIC[kind]
+        raise ValueError(f"{path}: magic number {magic:#010x}, expected {expected:#010x} for MNIST {kind}")
     n_dims = magic & 0xFF
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(n_dims))
     offset = 4 + 4 * n_dims
-    if len(data) - offset != math.prod(shape):
-        raise ValueError(f"{path}: header says shape {shape} ({math.prod(shape)} bytes), file has {len(data) - offset}")
+    size = len(data) - offset
+    if size != math.prod(shape):
+        raise ValueError(f"{path}: header says shape {shape}, i.e. {math.prod(shape)} bytes, but {size} follow")
     return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
 
 

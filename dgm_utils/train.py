@@ -90,7 +90,8 @@ def train_model(
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model.to(device).train()
-    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    if optimizer is None:
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     history = History(best_step=steps)
     best_state, best_val, evals_since_best = None, math.inf, 0
 
@@ -120,7 +121,9 @@ def train_model(
             nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         optimizer.step()
         history.train.append({"step": step, **{k: v.item() for k, v in out.items()}})
-        shown = {"loss": history.train[-1]["loss"]} | ({"val": history.val[-1]["loss"]} if history.val else {})
+        shown = {"loss": history.train[-1]["loss"]}
+        if history.val:
+            shown["val"] = history.val[-1]["loss"]
         bar.set_postfix({k: f"{v:.4f}" for k, v in shown.items()}, refresh=False)
         if val_data is not None and (step % eval_every == 0 or step == steps) and validate(step):
             history.stopped_early = step < steps
@@ -128,4 +131,5 @@ def train_model(
     bar.close()
     if best_state is not None:
         model.load_state_dict(best_state)
+    model.eval()
     return history

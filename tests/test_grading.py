@@ -1,0 +1,77 @@
+"""End to end: every assignment proves it can grade.
+
+The reference gets full marks, the untouched release zero, and every mutant of the
+catalogue loses points; broken submissions get zero with a reason while the rest of
+the batch is graded as if alone; grading twice gives the same grades.
+"""
+import nbformat
+import pytest
+
+from autograder import cli
+from autograder.course import Course
+from autograder.gradebook import nbgrader
+from autograder.sandbox import Limits
+from tests.support import answer_sheet, mutants_of, mutated_answers, submission, write_submissions
+
+ASSIGNMENTS = Course().assignments()
+LIMITS = Limits(cell_seconds=60, notebook_seconds=400)
+
+pytestmark = pytest.mark.slow
+
+
+def grade(course, assignment, notebooks):
+    write_submissions(course, assignment, notebooks)
+    return {r.student: r for r in cli.grade(course, assignment, workers=2, limits=LIMITS)}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_full_stub_zero_mutants_lose(course_copy, assignment):
+    nbgrader(course_copy, "generate_assignment", assignment, "--force")
+    notebook = course_copy.notebooks(assignment)[0]
+    mutants = mutants_of(assignment)
+    assert len(mutants) >= 8
+    notebooks = {
+        "reference": submission(course_copy, assignment, notebook, answer_sheet(course_copy, assignment, notebook)),
+        "stub": course_copy.released(assignment, notebook),
+    }
+    for mutant in mutants:
+        answers = mutated_answers(course_copy, assignment, notebook, [mutant])
+        notebooks[f"mutant-{mutant.name}"] = submission(course_copy, assignment, notebook, answers)
+    results = grade(course_copy, assignment, notebooks)
+    full = results["reference"].max_points
+    assert results["reference"].points == full and full > 0, results["reference"].verdicts
+    assert results["stub"].points == 0
+    survivors = [name for name, r in results.items() if name.startswith("mutant") and r.points >= full]
+    assert not survivors, f"mutants that kept full marks: {survivors}"
+    assert all(r.status == "graded" for r in results.values())
+
+    again = grade(course_copy, assignment, {"reference": notebooks["reference"], "stub": notebooks["stub"]})
+    assert {s: r.points for s, r in again.items()} == {"reference": full, "stub": 0}
+
+
+def test_demo_samples_and_broken_submissions(course_copy, tmp_path):
+    """The bundled samples, plus submissions that cannot run, in one batch."""
+    assignment = ASSIGNMENTS[0]
+    nbgrader(course_copy, "generate_assignment", assignment, "--force")
+    notebook = course_copy.notebooks(assignment)[0]
+    notebooks = {p.stem: nbformat.read(p, as_version=4) for p in (course_copy.samples / assignment).glob("*.ipynb")}
+    write_submissions(course_copy, assignment, notebooks)
+    broken = course_copy.submitted / "broken_json" / assignment
+    broken.mkdir(parents=True)
+    (broken / f"{notebook}.ipynb").write_text("{ not a notebook")
+    renamed = course_copy.submitted / "renamed" / assignment
+    renamed.mkdir(parents=True)
+    nbformat.write(notebooks["full_marks"], renamed / "my_homework.ipynb")
+    limits = Limits(cell_seconds=20, notebook_seconds=400)
+    results = {r.student: r for r in cli.grade(course_copy, assignment, workers=2, limits=limits)}
+    full = results["full_marks"].max_points
+    assert results["full_marks"].points == full
+    assert results["untouched"].points == 0
+    assert 0 < results["partly_right"].points < full
+    looping = results["loops_forever"]
+    assert 0 < looping.points < full and any("timeout" in reason for reason in looping.reasons)
+    for student in ("broken_json", "renamed"):
+        assert results[student].status == "failed" and results[student].points == 0
+    assert "my_homework.ipynb" in results["renamed"].reasons[0]
+    feedback = course_copy.feedback / "full_marks" / assignment / f"{notebook}.html"
+    assert feedback.is_file() and "Autograder:" in feedback.read_text()
