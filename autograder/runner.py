@@ -36,6 +36,11 @@ class CappedClient(NotebookClient):
         super().__init__(nb, **kwargs)
         self.budget = max_output_bytes
         self.truncated = False
+        self.timed_out = False
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.timed_out = True
+        return await super()._async_handle_timeout(timeout, cell)
 
     def output(self, outs, msg, display_id, cell_index):
         size = len(json.dumps(msg["content"]))
@@ -56,10 +61,7 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def cell_status(cell) -> str:
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "error":
-            return "timeout" if out.get("ename") == "CellTimeoutError" else "error"
-    return "ok"
+    return "error" if any(out.get("output_type") == "error" for out in cell.get("outputs", [])) else "ok"
 
 
 def main() -> int:
@@ -95,9 +97,10 @@ def main() -> int:
             if cell.cell_type != "code":
                 continue
             start = time.monotonic()
+            client.timed_out = False
             try:
                 client.execute_cell(cell, index)
-                status = cell_status(cell)
+                status = "timeout" if client.timed_out else cell_status(cell)
             except DeadKernelError:
                 status = "kernel died"
             new = sorted({p.stem for p in records.glob("*.npy")} - seen)
