@@ -42,8 +42,10 @@ def grade(course: Course, assignment: str, workers: int, limits: Limits) -> list
     store(course, results)
     nbgrader(course, "generate_feedback", assignment, "--force")
     write_table(course.work / f"grades_{assignment}.csv", results)
-    failed = sum(r.status != "graded" for r in results)
-    print(f"{assignment}: {len(results) - failed} graded, {failed} failed, {time.monotonic() - start:.0f} s")
+    failed = sum(r.status == "failed" for r in results)
+    flagged = sum(r.status == "flagged" for r in results)
+    print(f"{assignment}: {len(results) - failed} graded ({flagged} flagged for review), {failed} failed, "
+          f"{time.monotonic() - start:.0f} s")
     return results
 
 
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     write_table(course.work / "grades.csv", results)
     print(format_table(results))
     print(f"grades: {course.work / 'grades.csv'}; feedback: {course.feedback}")
-    return 0 if all(r.status == "graded" for r in results) else 1
+    return 0 if all(r.status != "failed" for r in results) else 1
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ def store(course: Course, results: list[SubmissionResult]) -> None:
                 result.assignment, result.student, timestamp=submission_timestamp(course, result)
             )
             notebook = gb.find_submission_notebook(result.notebook, result.assignment, result.student)
+            notebook.flagged = bool(result.flags)
             for grade in notebook.grades:
                 verdict = result.verdicts.get(grade.name)
                 if verdict is not None:
@@ -37,7 +38,8 @@ def store(course: Course, results: list[SubmissionResult]) -> None:
             gb.db.commit()
 
 
-COLUMNS = ["student", "assignment", "notebook", "points", "max_points", "status", "sandbox", "seconds", "reasons"]
+COLUMNS = ["student", "assignment", "notebook", "points", "max_points", "status", "sandbox", "seconds", "reasons",
+           "flags"]
 
 
 def write_table(path: Path, results: list[SubmissionResult]) -> None:
@@ -49,12 +51,14 @@ def write_table(path: Path, results: list[SubmissionResult]) -> None:
         for r in results:
             per_test = [r.verdicts[g].points if g in r.verdicts else "" for g in tests]
             writer.writerow([r.student, r.assignment, r.notebook, r.points, r.max_points, *per_test,
-                             r.status, r.sandbox or "none", r.seconds, " | ".join(r.reasons)])
+                             r.status, r.sandbox or "none", r.seconds, " | ".join(r.reasons),
+                             " | ".join(r.flags)])
 
 
 def format_table(results: list[SubmissionResult]) -> str:
     rows = [("student", "notebook", "points", "status", "reasons")]
-    rows += [(r.student, r.notebook, f"{r.points:g}/{r.max_points:g}", r.status, "; ".join(r.reasons)[:70])
+    rows += [(r.student, r.notebook, f"{r.points:g}/{r.max_points:g}", r.status,
+              "; ".join(r.reasons + r.flags[:1] + ([f"(+{len(r.flags) - 1} flags)"] if len(r.flags) > 1 else []))[:90])
              for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4] for row in rows]

@@ -64,13 +64,14 @@ def read_notebook(path: Path) -> NotebookNode:
     if size > MAX_NOTEBOOK_BYTES:
         raise SubmissionError(f"{path.name} is {size / 1e6:.0f} MB; the limit is {MAX_NOTEBOOK_BYTES / 1e6:.0f} MB")
     try:
-        data = json.loads(path.read_bytes())
+        text = path.read_bytes().decode()
+        data = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise SubmissionError(f"{path.name} is not a valid notebook (not JSON: {error})") from None
     if not isinstance(data, dict) or data.get("nbformat") != 4:
         raise SubmissionError(f"{path.name} is not an nbformat 4 notebook")
     try:
-        nb = nbformat.from_dict(data)
+        nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
     except Exception as error:  # nbformat raises several types for a malformed notebook
         raise SubmissionError(f"{path.name} is not a valid notebook: {str(error)[:300]}") from None

@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from .audit import audit
 from .course import Course
 from .notebook import (
     SubmissionError, autograded_tests, build_graded_notebook, grade_id, read_notebook,
@@ -29,6 +30,7 @@ class SubmissionResult:
     notebook: str
     status: str = "graded"
     reasons: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
     verdicts: dict[str, CellVerdict] = field(default_factory=dict)
     max_points: float = 0.0
     sandbox: str = ""
@@ -91,6 +93,9 @@ def grade_submission(
         result.verdicts = {g: CellVerdict(g, p) for g, p in points.items()}
         return result
     graded = build_graded_notebook(submitted, source, course.released(assignment, notebook))
+    result.flags = audit(graded, source)
+    if result.flags:
+        result.status = "flagged"
     ran = run(nbformat.writes(graded), job, course.root, limits)
     result.sandbox, result.seconds = ran.mode, round(ran.seconds, 1)
     try:
