@@ -5,6 +5,11 @@ PID/IPC/UTS/user namespaces (uid 65534 without capabilities), the course reposit
 hidden behind an empty tmpfs except the Python environment and ``dgm_utils``; the
 only writable folder is the job's. Fallback mode (no ``bwrap``, e.g. macOS): the same
 resource limits in a child process, and the grade export says ``sandbox=none``.
+
+Limits: rlimits on every process (address space, CPU time, file size, processes; the
+process count is per user namespace, so one sandbox's fork bomb does not starve
+another), plus, where the grader may create cgroups (Linux, as root), a cgroup per job
+that caps the memory and the number of tasks of the whole sandbox together.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from pathlib import Path
 import dgm_utils
 
 RUNNER = Path(__file__).with_name("runner.py")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 JOB_MOUNT = "/tmp/grading"
 NOBODY = "65534"
 
@@ -37,6 +43,46 @@ class Limits:
     cpu_seconds: int = 1200
     file_bytes: int = 64 * 2**20
     output_bytes: int = 1_000_000
+
+
+class JobCgroup:
+    """A memory and pids cgroup for one job (cgroup v1 or v2), or nothing where not allowed."""
+
+    def __init__(self, name: str, limits: Limits):
+        self.paths: list[Path] = []
+        v2 = CGROUP_ROOT / "cgroup.controllers"
+        wanted = [(CGROUP_ROOT, {"memory.max": limits.memory_bytes, "pids.max": limits.processes})] if v2.exists() else [
+            (CGROUP_ROOT / "memory", {"memory.limit_in_bytes": limits.memory_bytes}),
+            (CGROUP_ROOT / "pids", {"pids.max": limits.processes}),
+        ]
+        for root, settings in wanted:
+            path = root / "dgm-grader" / name
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+                for key, value in settings.items():
+                    if (path / key).exists():
+                        (path / key).write_text(str(value))
+                self.paths.append(path)
+            except OSError:
+                continue
+
+    def enter(self) -> None:
+        """Runs in the child between fork and exec: move it into the cgroups."""
+        for path in self.paths:
+            (path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def close(self) -> None:
+        """Kill what is left in the cgroups and remove them."""
+        for path in self.paths:
+            for _ in range(50):
+                try:
+                    pids = (path / "cgroup.procs").read_text().split()
+                    for pid in pids:
+                        os.kill(int(pid), signal.SIGKILL)
+                    path.rmdir()
+                    break
+                except (OSError, ValueError):
+                    time.sleep(0.1)
 
 
 @dataclass(frozen=True)
@@ -116,11 +162,17 @@ def run(notebook_json: str, job: Path, repo: Path, limits: Limits, mode: str | N
     job.mkdir(parents=True, exist_ok=True)
     command, env, cwd = build_command(mode, job, repo, limits)
     log = job.parent / f"{job.name}.log"
+    cgroup = JobCgroup(f"{job.parent.name}-{job.name}-{os.getpid()}", limits)
+
+    def enter_limits() -> None:
+        cgroup.enter()
+        _set_limits(limits)
+
     start = time.monotonic()
     with open(log, "wb") as log_file:
         process = subprocess.Popen(
             command, cwd=cwd, env=env or None, stdin=subprocess.PIPE, stdout=log_file,
-            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=lambda: _set_limits(limits),
+            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=enter_limits,
         )
         try:
             process.communicate(notebook_json.encode(), timeout=limits.notebook_seconds)
@@ -129,6 +181,8 @@ def run(notebook_json: str, job: Path, repo: Path, limits: Limits, mode: str | N
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             timed_out = True
+        finally:
+            cgroup.close()
     with open(log, "rb") as log_file:
         log_file.seek(max(0, log.stat().st_size - 2000))
         tail = log_file.read().decode(errors="replace")
