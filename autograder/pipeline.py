@@ -5,7 +5,6 @@ one sandbox process) and writes grades from this process only.
 """
 from __future__ import annotations
 
-import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -52,24 +51,25 @@ def find_submission(course: Course, assignment: str, student: str, notebook: str
 
 def run_reasons(trace: list[dict], timed_out: bool, limits: Limits) -> list[str]:
     """What went wrong while running, as the student should read it."""
-    reasons = [f"cell {t['index']}: {t['status']}" for t in trace if t["status"] in ("timeout", "kernel died")]
+    reasons = [f"cell {t['index']}: {t['status']}" for t in trace if t.get("status") in ("timeout", "kernel died")]
     if timed_out:
         reasons.append(f"the notebook time limit ({limits.notebook_seconds} s) was reached; later cells did not run")
     return reasons
 
 
-def feedback_notebook(graded: NotebookNode, executed: Path, verdicts: dict[str, CellVerdict]) -> NotebookNode:
-    """The trusted notebook with the executed outputs copied in and each verdict appended."""
-    try:
-        ran = nbformat.read(executed, as_version=4)
-        outputs = [cell.get("outputs", []) for cell in ran.cells]
-    except Exception:  # missing or tampered with: show no outputs rather than fail
-        outputs = []
-    same_shape = len(outputs) == len(graded.cells)
+def feedback_notebook(graded: NotebookNode, cells: list[dict], verdicts: dict[str, CellVerdict]) -> NotebookNode:
+    """The trusted notebook with the outputs the runner reported and each verdict appended."""
+    outputs = {c["index"]: c.get("outputs") for c in cells}
     for index, cell in enumerate(graded.cells):
         if cell.cell_type != "code":
             continue
-        cell.outputs = list(outputs[index]) if same_shape else []
+        cell.outputs = []
+        for output in outputs.get(index) or []:
+            try:
+                cell.outputs.append(nbformat.from_dict(output))
+                nbformat.validate(cell.outputs[-1], ref="output")
+            except Exception:  # not a valid output: drop it, the verdict does not depend on it
+                cell.outputs.pop()
         verdict = verdicts.get(grade_id(cell))
         if verdict:
             cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=verdict.summary() + "\n"))
@@ -98,17 +98,13 @@ def grade_submission(
         result.status = "flagged"
     ran = run(nbformat.writes(graded), job, course.root, limits)
     result.sandbox, result.seconds = ran.mode, round(ran.seconds, 1)
-    try:
-        trace = json.loads((job / "trace.json").read_text())
-    except (OSError, ValueError):
-        trace = []
-    result.reasons = run_reasons(trace if isinstance(trace, list) else [], ran.timed_out, limits)
-    if not trace and not ran.timed_out:
+    result.reasons = run_reasons(ran.cells, ran.timed_out, limits)
+    if not ran.cells and not ran.timed_out:
         result.reasons.append(f"the notebook did not start (exit code {ran.exit_code})")
     result.verdicts = judge(reference, points, job / "records")
     out = course.autograded / student / assignment
     out.mkdir(parents=True, exist_ok=True)
-    nbformat.write(feedback_notebook(graded, job / "executed.ipynb", result.verdicts), out / f"{notebook}.ipynb")
+    nbformat.write(feedback_notebook(graded, ran.cells, result.verdicts), out / f"{notebook}.ipynb")
     return result
 
 

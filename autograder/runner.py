@@ -1,23 +1,24 @@
 """Execute one prepared notebook, inside the sandbox.
 
 This file runs as a script in the sandbox (standard library, nbformat and nbclient
-only; it imports nothing from the course). It reads the prepared notebook from
-standard input, so the hidden tests never lie on a disk the student's code can
-read, and writes into the current directory:
+only; it imports nothing from the course). The prepared notebook, hidden tests
+included, comes in on standard input and stays in this process's memory (made
+non-dumpable, so the student's code cannot read it through ``/proc``); nothing of it
+is written to disk. After each code cell one JSON line goes to standard output:
+``{"index", "grade_id", "status", "records", "seconds", "outputs"}``. The kernel's own
+stdout and stderr go to ``/dev/null``, so only this process writes those lines.
 
-- ``records/``: the values the hidden tests record (``dgm_utils.grading.record``);
-- ``executed.ipynb``: the notebook with its (capped) outputs, rewritten after each cell;
-- ``trace.json``: per code cell, its status and the records that appeared while it ran.
-
-Everything it writes is untrusted: the student's code runs under the same user and
-may overwrite it. The grader outside the sandbox only *reads* it, and points come
-from comparing the recorded values with the reference's, never from this trace.
+The kernel writes the hidden tests' values into ``./records`` (``dgm_utils.grading``).
+The grader outside the sandbox treats every line and record as untrusted data: points
+come from comparing the recorded values with the reference's, never from a status.
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,10 +28,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 TRUNCATED = "\n[output truncated by the grader: the notebook's output limit was reached]\n"
+PR_SET_DUMPABLE = 4
 
 
 class CappedClient(NotebookClient):
-    """A notebook client that stops storing outputs past ``max_output_bytes`` in all."""
+    """A notebook client that stores at most ``max_output_bytes`` of outputs in all."""
 
     def __init__(self, nb, max_output_bytes: int, **kwargs):
         super().__init__(nb, **kwargs)
@@ -54,12 +56,6 @@ class CappedClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def cell_status(cell) -> str:
     return "error" if any(out.get("output_type") == "error" for out in cell.get("outputs", [])) else "ok"
 
@@ -70,9 +66,10 @@ def main() -> int:
     parser.add_argument("--max-output-bytes", type=int, default=1_000_000)
     args = parser.parse_args()
 
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     nb = nbformat.reads(sys.stdin.read(), as_version=4)
-    out = Path.cwd()
-    records = out / "records"
+    records = Path.cwd() / "records"
     records.mkdir(exist_ok=True)
     os.environ["DGM_GRADER_RECORDS"] = str(records)
 
@@ -88,11 +85,10 @@ def main() -> int:
         },
         allow_errors=True,
         kernel_name="python3",
-        resources={"metadata": {"path": str(out)}},
+        resources={"metadata": {"path": str(Path.cwd())}},
     )
-    trace: list[dict] = []
     seen: set[str] = set()
-    with client.setup_kernel():
+    with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
@@ -105,15 +101,15 @@ def main() -> int:
                 status = "kernel died"
             new = sorted({p.stem for p in records.glob("*.npy")} - seen)
             seen.update(new)
-            trace.append({
+            line = {
                 "index": index,
                 "grade_id": cell.metadata.get("nbgrader", {}).get("grade_id"),
                 "status": status,
                 "records": new,
                 "seconds": round(time.monotonic() - start, 3),
-            })
-            write_atomic(out / "trace.json", json.dumps(trace))
-            write_atomic(out / "executed.ipynb", nbformat.writes(nb))
+                "outputs": cell.get("outputs", []),
+            }
+            print(json.dumps(line), flush=True)
             if status == "kernel died":
                 break
     return 0

@@ -13,6 +13,7 @@ that caps the memory and the number of tasks of the whole sandbox together.
 """
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -87,11 +88,27 @@ class JobCgroup:
 
 @dataclass(frozen=True)
 class RunResult:
+    """What came back from one run: the runner's per-cell lines (untrusted data) and how it ended."""
+
     mode: str
     exit_code: int | None
     timed_out: bool
     seconds: float
+    cells: list[dict]
     log_tail: str
+
+
+def parse_cells(stdout: bytes) -> list[dict]:
+    """The runner's JSON lines; anything else is ignored."""
+    cells = []
+    for line in stdout.decode(errors="replace").splitlines():
+        try:
+            cell = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(cell, dict) and isinstance(cell.get("index"), int):
+            cells.append(cell)
+    return cells
 
 
 def sandbox_mode() -> str:
@@ -171,19 +188,19 @@ def run(notebook_json: str, job: Path, repo: Path, limits: Limits, mode: str | N
     start = time.monotonic()
     with open(log, "wb") as log_file:
         process = subprocess.Popen(
-            command, cwd=cwd, env=env or None, stdin=subprocess.PIPE, stdout=log_file,
-            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=enter_limits,
+            command, cwd=cwd, env=env or None, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=log_file, start_new_session=True, preexec_fn=enter_limits,
         )
         try:
-            process.communicate(notebook_json.encode(), timeout=limits.notebook_seconds)
+            stdout, _ = process.communicate(notebook_json.encode(), timeout=limits.notebook_seconds)
             timed_out = False
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            stdout, _ = process.communicate()
             timed_out = True
         finally:
             cgroup.close()
     with open(log, "rb") as log_file:
         log_file.seek(max(0, log.stat().st_size - 2000))
         tail = log_file.read().decode(errors="replace")
-    return RunResult(mode, process.returncode, timed_out, time.monotonic() - start, tail)
+    return RunResult(mode, process.returncode, timed_out, time.monotonic() - start, parse_cells(stdout), tail)
