@@ -67,7 +67,7 @@ def feedback_notebook(graded: NotebookNode, cells: list[dict], verdicts: dict[st
         for output in outputs.get(index) or []:
             try:
                 cell.outputs.append(nbformat.from_dict(output))
-                nbformat.validate(cell.outputs[-1], ref="output")
+                nbformat.validate(cell.outputs[-1], ref="output", version=4, version_minor=5)
             except Exception:  # not a valid output: drop it, the verdict does not depend on it
                 cell.outputs.pop()
         verdict = verdicts.get(grade_id(cell))

@@ -9,7 +9,7 @@ resource limits in a child process, and the grade export says ``sandbox=none``.
 Limits: rlimits on every process (address space, CPU time, file size, processes; the
 process count is per user namespace, so one sandbox's fork bomb does not starve
 another), plus, where the grader may create cgroups (Linux, as root), a cgroup per job
-that caps the memory and the number of tasks of the whole sandbox together.
+that caps the memory, the number of tasks and the CPU share of the whole sandbox.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from pathlib import Path
 import dgm_utils
 
 RUNNER = Path(__file__).with_name("runner.py")
+REPO = RUNNER.parent.parent.resolve()
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 JOB_MOUNT = "/tmp/grading"
 NOBODY = "65534"
@@ -42,19 +43,24 @@ class Limits:
     memory_bytes: int = 6 * 2**30
     processes: int = 512
     cpu_seconds: int = 1200
+    cpus: float = 1.0
     file_bytes: int = 64 * 2**20
     output_bytes: int = 1_000_000
 
 
 class JobCgroup:
-    """A memory and pids cgroup for one job (cgroup v1 or v2), or nothing where not allowed."""
+    """A memory, pids and cpu cgroup for one job (cgroup v1 or v2), or nothing where not allowed."""
 
     def __init__(self, name: str, limits: Limits):
         self.paths: list[Path] = []
         v2 = CGROUP_ROOT / "cgroup.controllers"
-        wanted = [(CGROUP_ROOT, {"memory.max": limits.memory_bytes, "pids.max": limits.processes})] if v2.exists() else [
+        period = 100_000
+        quota = int(limits.cpus * period)
+        wanted = [(CGROUP_ROOT, {"memory.max": limits.memory_bytes, "pids.max": limits.processes,
+                                 "cpu.max": f"{quota} {period}"})] if v2.exists() else [
             (CGROUP_ROOT / "memory", {"memory.limit_in_bytes": limits.memory_bytes}),
             (CGROUP_ROOT / "pids", {"pids.max": limits.processes}),
+            (CGROUP_ROOT / "cpu", {"cpu.cfs_period_us": period, "cpu.cfs_quota_us": quota}),
         ]
         for root, settings in wanted:
             path = root / "dgm-grader" / name
@@ -128,10 +134,11 @@ def _set_limits(limits: Limits) -> None:
         resource.setrlimit(name, (value, value))
 
 
-def _inside_paths(repo: Path) -> list[Path]:
-    """Paths under the hidden repository that the runner needs: the environment and dgm_utils."""
+def _hidden_and_needed(course_root: Path) -> tuple[list[Path], list[Path]]:
+    """Folders to hide (the course and this checkout) and what under them the runner needs."""
+    hidden = sorted({course_root.resolve(), REPO})
     needed = [Path(sys.prefix).resolve(), Path(dgm_utils.__file__).resolve().parent]
-    return [path for path in needed if path.is_relative_to(repo)]
+    return hidden, [path for path in needed if any(path.is_relative_to(h) for h in hidden)]
 
 
 def _environment() -> dict[str, str]:
@@ -154,11 +161,11 @@ def build_command(mode: str, job: Path, repo: Path, limits: Limits) -> tuple[lis
     env = _environment()
     if mode == "none":
         return [*python, str(RUNNER), *args], env, job
-    bwrap = [
-        "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-        "--tmpfs", "/tmp", "--tmpfs", str(repo),
-    ]
-    for path in _inside_paths(repo):
+    hidden, needed = _hidden_and_needed(repo)
+    bwrap = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for path in hidden:
+        bwrap += ["--tmpfs", str(path)]
+    for path in needed:
         bwrap += ["--ro-bind", str(path), str(path)]
     bwrap += [
         "--ro-bind", str(RUNNER), "/tmp/runner.py",

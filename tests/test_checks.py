@@ -15,7 +15,6 @@ from dgm_utils.checks import (
     jacobian,
 )
 
-torch.set_default_dtype(torch.float32)
 GEN = torch.Generator().manual_seed(0)
 X = torch.randn(32, 2, generator=GEN, dtype=torch.float64)
 

@@ -1,0 +1,137 @@
+"""Mutants of assignment 02 (linear flows and Gaussian autoregressive flows)."""
+from tests.mutants import Mutant
+
+MUTANTS: list[Mutant] = [
+    # task 1: LU
+    Mutant(
+        "lu_log_det_of_diagonal_without_abs_log", "lu_solution",
+        "return self.log_s.sum().expand(x.shape[0])",
+        "return torch.diagonal(self.factors()[2]).sum().expand(x.shape[0])",
+        "takes the log-det as the sum of the diagonal of U itself, without abs and log",
+    ),
+    Mutant(
+        "lu_inverse_drops_permutation", "lu_solution",
+        "y = (z @ P).T  # one column P^T z per sample",
+        "y = z.T  # one column P^T z per sample",
+        "forgets to undo the permutation P in the inverse",
+    ),
+    Mutant(
+        "lu_sign_of_diagonal_dropped", "lu_solution",
+        "torch.diag(self.sign_s * torch.exp(self.log_s))",
+        "torch.diag(torch.exp(self.log_s))",
+        "rebuilds diag(U) as exp(log_s) and loses the signs of the original diagonal",
+    ),
+    Mutant(
+        "lu_forward_computes_xW", "lu_solution",
+        "return x @ U.T @ L.T @ P.T",
+        "return x @ P @ L @ U",
+        "multiplies the rows by W from the right (z = x W) instead of z = W x",
+    ),
+    # task 2: QR
+    Mutant(
+        "qr_reflection_without_factor_2", "qr_solution",
+        "return y - 2 * (y @ v)[:, None] * v / (v @ v)",
+        "return y - (y @ v)[:, None] * v / (v @ v)",
+        "projects onto the hyperplane instead of reflecting across it (I - v v^T / |v|^2)",
+    ),
+    Mutant(
+        "qr_reflection_not_normalized", "qr_solution",
+        "return y - 2 * (y @ v)[:, None] * v / (v @ v)",
+        "return y - 2 * (y @ v)[:, None] * v",
+        "forgets to divide by ||v||^2: H is only a reflection for unit v",
+    ),
+    Mutant(
+        "qr_transpose_in_the_same_order", "qr_solution",
+        "for v in self.v:",
+        "for v in reversed(self.v):",
+        "applies the reflections of Q^T in the same order as those of Q",
+    ),
+    # task 3: 1x1 convolution
+    Mutant(
+        "conv_reshape_without_permute", "conv1x1_solution",
+        "pixels = x.permute(0, 2, 3, 1).reshape(-1, c)  # (n H W, C), one row per pixel",
+        "pixels = x.reshape(-1, c)  # (n H W, C), one row per pixel",
+        "reshapes (n, C, H, W) to (-1, C) without moving the channels last: mixes pixels, not channels",
+    ),
+    Mutant(
+        "conv_log_det_without_pixel_count", "conv1x1_solution",
+        "return height * width * self.mix.log_abs_det_jacobian(x[:, :, 0, 0], z[:, :, 0, 0])",
+        "return self.mix.log_abs_det_jacobian(x[:, :, 0, 0], z[:, :, 0, 0])",
+        "counts log|det W| once per image instead of once per pixel",
+    ),
+    # task 4: MADE
+    Mutant(
+        "made_output_mask_not_strict", "made_solution",
+        "masks.append((out_degrees[:, None] > degrees[-1][None, :]).float())",
+        "masks.append((out_degrees[:, None] >= degrees[-1][None, :]).float())",
+        "uses >= in the output mask too: output j then sees x_j itself",
+    ),
+    Mutant(
+        "made_hidden_degrees_off_by_one", "made_solution",
+        "degrees.append(torch.arange(size) % (m - 1) + 1)",
+        "degrees.append(torch.arange(size) % (m - 1))",
+        "hidden degrees 0..m-2 instead of 1..m-1: x_(m-1) never reaches the outputs",
+    ),
+    Mutant(
+        "made_outputs_interleaved", "made_solution",
+        "return self.net(x).reshape(x.shape[0], self.n_params, self.m)",
+        "return self.net(x).reshape(x.shape[0], self.m, self.n_params).transpose(1, 2)",
+        "reads the outputs as interleaved (mu_1, a_1, mu_2, ...) although the masks order them in blocks",
+    ),
+    # task 5: MAF and IAF
+    Mutant(
+        "maf_z_times_sigma", "maf_layer_solution",
+        "return (x - mu) / sigma, -torch.log(sigma).sum(dim=1)",
+        "return (x - mu) * sigma, -torch.log(sigma).sum(dim=1)",
+        "z = (x - mu) * sigma: multiplies by sigma where f divides",
+    ),
+    Mutant(
+        "maf_log_det_sign", "maf_layer_solution",
+        "return (x - mu) / sigma, -torch.log(sigma).sum(dim=1)",
+        "return (x - mu) / sigma, torch.log(sigma).sum(dim=1)",
+        "log|det J_f| = +sum log sigma: the log-det of g instead of f",
+    ),
+    Mutant(
+        "maf_sampling_in_one_pass", "maf_layer_solution",
+        "for _ in range(z.shape[1]):",
+        "for _ in range(1):",
+        "samples in one parallel pass as if it were inference",
+    ),
+    Mutant(
+        "iaf_log_det_not_negated", "iaf_solution",
+        "return -self.layer.log_abs_det_jacobian(z, x)",
+        "return self.layer.log_abs_det_jacobian(z, x)",
+        "reuses the MAF layer's log-det for the inverse map without the minus sign",
+    ),
+    Mutant(
+        "iaf_log_det_at_x", "iaf_solution",
+        "return -self.layer.log_abs_det_jacobian(z, x)",
+        "return -self.layer.log_abs_det_jacobian(x, z)",
+        "evaluates the MAF layer's log-det at x instead of at its own input z",
+    ),
+    # task 6: flow and MAF
+    Mutant(
+        "flow_keeps_only_last_log_det", "flow_solution",
+        "log_det = log_det + layer_log_det",
+        "log_det = layer_log_det",
+        "overwrites the log-det instead of summing it over the layers",
+    ),
+    Mutant(
+        "flow_inverse_in_forward_order", "flow_solution",
+        "for layer in reversed(self.layers):",
+        "for layer in self.layers:",
+        "undoes the layers in the order of f instead of the reverse order",
+    ),
+    Mutant(
+        "flow_log_prob_without_log_det", "flow_solution",
+        "return standard_normal_log_prob(z) + log_det",
+        "return standard_normal_log_prob(z)",
+        "density p(f(x)) without the |det J_f| factor",
+    ),
+    Mutant(
+        "maf_without_reverse", "flow_solution",
+        "layers.append(Reverse())  # the next layer conditions on the coordinates in the other order",
+        "pass  # no permutation between the layers",
+        "drops the permutation between the MAF layers: every layer uses the same order",
+    ),
+]
