@@ -12,7 +12,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class Course:
+    """The course directory; ``database`` is an SQLAlchemy URL (default: SQLite under ``autograder/``)."""
+
     root: Path = REPO
+    database: str | None = None
 
     @property
     def solutions(self) -> Path:
@@ -52,7 +55,7 @@ class Course:
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.work / 'gradebook.db'}"
+        return self.database or f"sqlite:///{self.work / 'gradebook.db'}"
 
     def assignments(self) -> list[str]:
         return sorted(p.name for p in self.solutions.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))

@@ -1,13 +1,19 @@
-"""Grades into nbgrader's gradebook, the grade table, and nbgrader's own feedback and export."""
+"""Grades into nbgrader's gradebook, the grade tables, and stock nbgrader commands."""
 from __future__ import annotations
 
 import csv
 import subprocess
 import sys
+import warnings
+from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
+from nbgrader.preprocessors import AssignLatePenalties
+from sqlalchemy.exc import SAWarning
+from traitlets.config.loader import PyFileConfigLoader
 
 from .course import Course
 from .pipeline import SubmissionResult
@@ -21,10 +27,11 @@ def submission_timestamp(course: Course, result: SubmissionResult) -> datetime |
         return None
 
 
-def store(course: Course, results: list[SubmissionResult]) -> None:
-    """Write auto scores into the gradebook (the assignment must exist: ``release`` adds it)."""
-    with Gradebook(course.db_url) as gb:
-        for result in results:
+def store(course: Course, result: SubmissionResult) -> None:
+    """Write one notebook's auto scores, flag and late penalty (nbgrader's plugin) to the gradebook."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's own session use, harmless
+        with Gradebook(course.db_url) as gb:
             gb.update_or_create_student(result.student)
             gb.update_or_create_submission(
                 result.assignment, result.student, timestamp=submission_timestamp(course, result)
@@ -36,23 +43,46 @@ def store(course: Course, results: list[SubmissionResult]) -> None:
                 if verdict is not None:
                     grade.auto_score = verdict.points
             gb.db.commit()
+        late = AssignLatePenalties(config=PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config())
+        late.preprocess(nbformat.v4.new_notebook(), {"nbgrader": {
+            "notebook": result.notebook, "assignment": result.assignment, "student": result.student, "db_url": course.db_url,
+        }})
 
 
-COLUMNS = ["student", "assignment", "notebook", "points", "max_points", "status", "sandbox", "seconds", "reasons",
-           "flags"]
+def late_penalties(course: Course, results: list[SubmissionResult]) -> dict[tuple[str, str], float]:
+    """``(student, assignment) -> penalty`` as nbgrader stored it."""
+    penalties: dict[tuple[str, str], float] = defaultdict(float)
+    with Gradebook(course.db_url) as gb:
+        for r in results:
+            notebook = gb.find_submission_notebook(r.notebook, r.assignment, r.student)
+            penalties[r.student, r.assignment] += notebook.late_submission_penalty or 0.0
+    return penalties
 
 
-def write_table(path: Path, results: list[SubmissionResult]) -> None:
-    """One row per student and notebook, with the points of each test cell."""
+STATUS_ORDER = ("graded", "flagged", "failed")
+
+
+def write_table(course: Course, path: Path, results: list[SubmissionResult]) -> None:
+    """One row per student and assignment: points per test cell, late penalty, status, sandbox, reasons."""
     tests = sorted({g for r in results for g in r.verdicts})
+    penalties = late_penalties(course, [r for r in results if r.status != "failed"])
+    rows: dict[tuple[str, str], list[SubmissionResult]] = defaultdict(list)
+    for r in results:
+        rows[r.student, r.assignment].append(r)
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(COLUMNS[:5] + tests + COLUMNS[5:])
-        for r in results:
-            per_test = [r.verdicts[g].points if g in r.verdicts else "" for g in tests]
-            writer.writerow([r.student, r.assignment, r.notebook, r.points, r.max_points, *per_test,
-                             r.status, r.sandbox or "none", r.seconds, " | ".join(r.reasons),
-                             " | ".join(r.flags)])
+        writer.writerow(["student", "assignment", *tests, "raw_score", "late_penalty", "score", "max_score",
+                         "status", "sandbox", "seconds", "reasons", "flags"])
+        for (student, assignment), parts in sorted(rows.items()):
+            per_test = {g: v.points for r in parts for g, v in r.verdicts.items()}
+            raw = round(sum(r.points for r in parts), 2)
+            penalty = penalties.get((student, assignment), 0.0)
+            writer.writerow([
+                student, assignment, *(per_test.get(g, "") for g in tests), raw, penalty, round(raw - penalty, 2),
+                sum(r.max_points for r in parts), max((r.status for r in parts), key=STATUS_ORDER.index),
+                "/".join(sorted({r.sandbox or "none" for r in parts})), round(sum(r.seconds for r in parts), 1),
+                " | ".join(x for r in parts for x in r.reasons), " | ".join(x for r in parts for x in r.flags),
+            ])
 
 
 def format_table(results: list[SubmissionResult]) -> str:
@@ -66,5 +96,7 @@ def format_table(results: list[SubmissionResult]) -> str:
 
 
 def nbgrader(course: Course, *args: str) -> None:
-    """Run a stock nbgrader command from the course root (its config maps our layout)."""
-    subprocess.run([str(Path(sys.executable).with_name("nbgrader")), *args, "--log-level=WARN"], cwd=course.root, check=True)
+    """Run a stock nbgrader command from the course root, on the course's gradebook."""
+    command = [str(Path(sys.executable).with_name("nbgrader")), *args, "--log-level=WARN",
+               f"--CourseDirectory.db_url={course.db_url}"]
+    subprocess.run(command, cwd=course.root, check=True)

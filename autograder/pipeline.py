@@ -18,7 +18,7 @@ from .course import Course
 from .notebook import (
     SubmissionError, autograded_tests, build_graded_notebook, grade_id, read_notebook,
 )
-from .sandbox import Limits, run, sandbox_mode
+from .sandbox import Limits, run
 from .verdict import CellVerdict, Check, judge
 
 
@@ -109,11 +109,14 @@ def grade_submission(
 
 
 def grade_batch(
-    course: Course, assignment: str, students: list[str], reference: dict[str, dict[str, list[Check]]],
+    course: Course, assignment: str, jobs: list[tuple[str, str]], reference: dict[str, dict[str, list[Check]]],
     limits: Limits, workers: int, on_result=None,
 ) -> list[SubmissionResult]:
-    """Grade every (student, notebook) with ``workers`` sandboxes at once."""
-    jobs = [(s, nb) for s in students for nb in course.notebooks(assignment)]
+    """Grade every ``(student, notebook)`` job with ``workers`` sandboxes at once.
+
+    ``on_result`` runs in this thread for each result as it comes (store it there: a
+    batch killed half way then keeps every grade it finished).
+    """
     results = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = [
@@ -125,6 +128,3 @@ def grade_batch(
             if on_result:
                 on_result(result)
     return sorted(results, key=lambda r: (r.student, r.notebook))
-
-
-__all__ = ["SubmissionResult", "grade_batch", "grade_submission", "sandbox_mode"]

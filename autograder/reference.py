@@ -25,8 +25,9 @@ class InstructorError(Exception):
     """The source notebook cannot serve as a reference (the batch stops: nothing is graded)."""
 
 
-def _key(source_path: Path) -> str:
-    digest = hashlib.sha256(source_path.read_bytes())
+def reference_key(course: Course, assignment: str, notebook: str) -> str:
+    """Changes whenever the source notebook, ``dgm_utils`` or the runner change."""
+    digest = hashlib.sha256((course.solutions / assignment / f"{notebook}.ipynb").read_bytes())
     for path in sorted(Path(dgm_utils.__file__).parent.glob("*.py")) + [RUNNER]:
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -34,9 +35,8 @@ def _key(source_path: Path) -> str:
 
 def reference_checks(course: Course, assignment: str, notebook: str, limits: Limits) -> dict[str, list[Check]]:
     """``grade_id -> checks`` of every autograded test cell, running the reference if needed."""
-    source_path = course.solutions / assignment / f"{notebook}.ipynb"
     folder = course.reference_cache / assignment / notebook
-    key = _key(source_path)
+    key = reference_key(course, assignment, notebook)
     key_file = folder / "key.txt"
     trace_file = folder / "cells.json"
     if not (key_file.is_file() and key_file.read_text() == key):

@@ -3,9 +3,11 @@
 For each assignment: ``full_marks`` (the reference answers), ``untouched`` (the release
 as handed out), ``partly_right`` (the first two mutants of the catalogue) and
 ``loops_forever`` (full marks but for an endless loop in the last solution cell).
-``python -m tests.make_samples`` regenerates them; a test checks they are current.
+``python -m tests.make_samples [ASSIGNMENT ...]`` regenerates them; a test checks they are current.
 """
 from __future__ import annotations
+
+import sys
 
 import nbformat
 from nbformat import NotebookNode
@@ -32,9 +34,9 @@ def samples(course: Course, assignment: str) -> dict[str, NotebookNode]:
     }
 
 
-def main() -> None:
+def main(assignments: list[str]) -> None:
     course = Course()
-    for assignment in course.assignments():
+    for assignment in assignments or course.assignments():
         folder = course.samples / assignment
         folder.mkdir(parents=True, exist_ok=True)
         for student, nb in samples(course, assignment).items():
@@ -43,4 +45,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -8,7 +8,6 @@ in that batch exactly as when graded alone.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import zipfile
 from dataclasses import dataclass, field
 
@@ -18,46 +17,13 @@ import pytest
 from autograder import cli
 from autograder.collect import collect
 from autograder.course import REPO, Course
-from autograder.gradebook import nbgrader
 from autograder.sandbox import Limits
+from tests.toy import A, RIGHT_CUBE, RIGHT_SQUARE, WRONG_CUBE, WRONG_SQUARE, make_toy_course, toy_submission, write
+
+v4 = nbformat.v4
 
 pytestmark = pytest.mark.slow
-v4 = nbformat.v4
-A = "00_toy"
 LIMITS = Limits(cell_seconds=20, notebook_seconds=150, memory_bytes=3 * 2**30, processes=256, output_bytes=200_000)
-
-SETUP = "import numpy as np\nimport torch\nfrom dgm_utils import checks\nfrom dgm_utils.grading import record"
-SQUARE = "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION"
-SQUARE_TEST = """x = torch.tensor([[1.0, 2.0]])
-checks.check_shape(square(x), (1, 2), "square(x)")
-assert np.allclose(square(np.array([2.0])), [4.0]), "square(2) should be 4"
-assert torch.allclose(square(torch.tensor([3.0])), torch.tensor([9.0])), "square(3) should be 9"
-torch.testing.assert_close(square(torch.tensor([-1.0])), torch.tensor([1.0]))
-assert abs(square(-2.0) - 4.0) < 1e-9
-### BEGIN HIDDEN TESTS
-record("square_values", square(torch.linspace(-2, 2, 5, dtype=torch.float64)))
-record("square_of_half", square(torch.tensor(0.5)), low=0.2, high=0.3)
-### END HIDDEN TESTS"""
-CUBE = "def cube(x):\n    ### BEGIN SOLUTION\n    return x ** 3\n    ### END SOLUTION"
-CUBE_TEST = "assert cube(2.0) == 8.0\n### BEGIN HIDDEN TESTS\nrecord('cube_values', cube(torch.arange(4.0)))\n### END HIDDEN TESTS"
-
-RIGHT_SQUARE, WRONG_SQUARE = "def square(x):\n    return x * x", "def square(x):\n    return x + x"
-RIGHT_CUBE, WRONG_CUBE = "def cube(x):\n    return x ** 3", "def cube(x):\n    return x ** 2"
-
-
-def meta(**fields):
-    return {"nbgrader": {"schema_version": 3, **fields}}
-
-
-def source_notebook():
-    return v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}, cells=[
-        v4.new_markdown_cell("# A toy assignment"),
-        v4.new_code_cell(SETUP, metadata=meta(grade=False, solution=False, locked=True, grade_id="setup")),
-        v4.new_code_cell(SQUARE, metadata=meta(grade=False, solution=True, locked=False, grade_id="square_solution")),
-        v4.new_code_cell(SQUARE_TEST, metadata=meta(grade=True, solution=False, locked=True, grade_id="test_square", points=2)),
-        v4.new_code_cell(CUBE, metadata=meta(grade=False, solution=True, locked=False, grade_id="cube_solution")),
-        v4.new_code_cell(CUBE_TEST, metadata=meta(grade=True, solution=False, locked=True, grade_id="test_cube", points=1)),
-    ])
 
 
 @dataclass
@@ -154,12 +120,7 @@ CASES = {
 
 
 def build(course: Course, case: Case):
-    nb = course.released(A, A)
-    for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        cell.source = {"square_solution": case.square, "cube_solution": case.cube}.get(gid, cell.source)
-        if case.tags:
-            cell.metadata["tags"] = ["skip-execution", "raises-exception", "nbval-skip"]
+    nb = toy_submission(course, case.square, case.cube, tags=case.tags)
     for position, text in ((6, case.at_end), (4, case.after_square_test), (2, case.before)):
         if text:
             nb.cells.insert(position, v4.new_code_cell(text))
@@ -168,22 +129,9 @@ def build(course: Course, case: Case):
     return nb
 
 
-def write(course: Course, student: str, nb) -> None:
-    folder = course.submitted / student / A
-    folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, folder / f"{A}.ipynb")
-
-
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory) -> Course:
-    root = tmp_path_factory.mktemp("toy")
-    (root / "solutions" / A).mkdir(parents=True)
-    (root / "autograder").mkdir()
-    nbformat.write(source_notebook(), root / "solutions" / A / f"{A}.ipynb")
-    shutil.copy(REPO / "nbgrader_config.py", root)
-    course = Course(root)
-    nbgrader(course, "generate_assignment", A, "--force")
-    return course
+    return make_toy_course(tmp_path_factory.mktemp("toy"))
 
 
 HONEST = {"honest_full": Case(), "honest_partial": Case(cube=WRONG_CUBE, points=2)}
@@ -198,7 +146,7 @@ def batch(toy):
     for student, case in CASES.items():
         write(toy, student, build(toy, case))
     gradebook = toy.work / "gradebook.db"
-    together = {r.student: r for r in cli.grade(toy, A, workers=2, limits=LIMITS)}
+    together = {r.student: r for r in cli.grade(toy, A, workers=2, limits=LIMITS, force=True)}
     return alone, together, hashlib.sha256(gradebook.read_bytes()).hexdigest()
 
 

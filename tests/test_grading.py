@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 def grade(course, assignment, notebooks):
     write_submissions(course, assignment, notebooks)
-    return {r.student: r for r in cli.grade(course, assignment, workers=2, limits=LIMITS)}
+    return {r.student: r for r in cli.grade(course, assignment, workers=2, limits=LIMITS, force=True)}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -1,0 +1,74 @@
+"""A small course (one assignment, two tasks, 3 points) for the grader's own tests."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from autograder.course import REPO, Course
+from autograder.gradebook import nbgrader
+
+v4 = nbformat.v4
+A = "00_toy"
+
+SETUP = "import numpy as np\nimport torch\nfrom dgm_utils import checks\nfrom dgm_utils.grading import record"
+SQUARE = "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION"
+SQUARE_TEST = """x = torch.tensor([[1.0, 2.0]])
+checks.check_shape(square(x), (1, 2), "square(x)")
+assert np.allclose(square(np.array([2.0])), [4.0]), "square(2) should be 4"
+assert torch.allclose(square(torch.tensor([3.0])), torch.tensor([9.0])), "square(3) should be 9"
+torch.testing.assert_close(square(torch.tensor([-1.0])), torch.tensor([1.0]))
+assert abs(square(-2.0) - 4.0) < 1e-9
+### BEGIN HIDDEN TESTS
+record("square_values", square(torch.linspace(-2, 2, 5, dtype=torch.float64)))
+record("square_of_half", square(torch.tensor(0.5)), low=0.2, high=0.3)
+### END HIDDEN TESTS"""
+CUBE = "def cube(x):\n    ### BEGIN SOLUTION\n    return x ** 3\n    ### END SOLUTION"
+CUBE_TEST = "assert cube(2.0) == 8.0\n### BEGIN HIDDEN TESTS\nrecord('cube_values', cube(torch.arange(4.0)))\n### END HIDDEN TESTS"
+
+RIGHT_SQUARE, WRONG_SQUARE = "def square(x):\n    return x * x", "def square(x):\n    return x + x"
+RIGHT_CUBE, WRONG_CUBE = "def cube(x):\n    return x ** 3", "def cube(x):\n    return x ** 2"
+
+
+def meta(**fields):
+    return {"nbgrader": {"schema_version": 3, **fields}}
+
+
+def source_notebook():
+    return v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}, cells=[
+        v4.new_markdown_cell("# A toy assignment"),
+        v4.new_code_cell(SETUP, metadata=meta(grade=False, solution=False, locked=True, grade_id="setup")),
+        v4.new_code_cell(SQUARE, metadata=meta(grade=False, solution=True, locked=False, grade_id="square_solution")),
+        v4.new_code_cell(SQUARE_TEST, metadata=meta(grade=True, solution=False, locked=True, grade_id="test_square", points=2)),
+        v4.new_code_cell(CUBE, metadata=meta(grade=False, solution=True, locked=False, grade_id="cube_solution")),
+        v4.new_code_cell(CUBE_TEST, metadata=meta(grade=True, solution=False, locked=True, grade_id="test_cube", points=1)),
+    ])
+
+
+def make_toy_course(root: Path, database: str | None = None) -> Course:
+    """Write the toy source, the nbgrader config and the release under ``root``."""
+    (root / "solutions" / A).mkdir(parents=True)
+    (root / "autograder").mkdir()
+    nbformat.write(source_notebook(), root / "solutions" / A / f"{A}.ipynb")
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    course = Course(root, database)
+    nbgrader(course, "generate_assignment", A, "--force")
+    return course
+
+
+def toy_submission(course: Course, square: str = RIGHT_SQUARE, cube: str = RIGHT_CUBE, tags: bool = False):
+    """The release with these answers typed in (and every cell tagged, if ``tags``)."""
+    nb = course.released(A, A)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        cell.source = {"square_solution": square, "cube_solution": cube}.get(gid, cell.source)
+        if tags:
+            cell.metadata["tags"] = ["skip-execution", "raises-exception", "nbval-skip"]
+    return nb
+
+
+def write(course: Course, student: str, nb) -> None:
+    folder = course.submitted / student / A
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / f"{A}.ipynb")
