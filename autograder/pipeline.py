@@ -34,6 +34,8 @@ class SubmissionResult:
     max_points: float = 0.0
     sandbox: str = ""
     seconds: float = 0.0
+    executing_seconds: float = 0.0
+    peak_memory_mb: float | None = None
 
     @property
     def points(self) -> float:
@@ -98,6 +100,8 @@ def grade_submission(
         result.status = "flagged"
     ran = run(nbformat.writes(graded), job, course.root, limits)
     result.sandbox, result.seconds = ran.mode, round(ran.seconds, 1)
+    result.executing_seconds = round(sum(float(c.get("seconds", 0)) for c in ran.cells), 1)
+    result.peak_memory_mb = round(ran.peak_memory / 2**20, 1) if ran.peak_memory else None
     result.reasons = run_reasons(ran.cells, ran.timed_out, limits)
     if not ran.cells and not ran.timed_out:
         result.reasons.append(f"the notebook did not start (exit code {ran.exit_code})")

@@ -78,6 +78,14 @@ class JobCgroup:
         for path in self.paths:
             (path / "cgroup.procs").write_text(str(os.getpid()))
 
+    def peak_memory(self) -> int | None:
+        """The most memory the job's processes held together, in bytes (None without a memory cgroup)."""
+        for path in self.paths:
+            for name in ("memory.peak", "memory.max_usage_in_bytes"):
+                if (path / name).exists():
+                    return int((path / name).read_text())
+        return None
+
     def close(self) -> None:
         """Kill what is left in the cgroups and remove them."""
         for path in self.paths:
@@ -102,6 +110,7 @@ class RunResult:
     seconds: float
     cells: list[dict]
     log_tail: str
+    peak_memory: int | None = None
 
 
 def parse_cells(stdout: bytes) -> list[dict]:
@@ -206,8 +215,9 @@ def run(notebook_json: str, job: Path, repo: Path, limits: Limits, mode: str | N
             stdout, _ = process.communicate()
             timed_out = True
         finally:
+            peak = cgroup.peak_memory()
             cgroup.close()
     with open(log, "rb") as log_file:
         log_file.seek(max(0, log.stat().st_size - 2000))
         tail = log_file.read().decode(errors="replace")
-    return RunResult(mode, process.returncode, timed_out, time.monotonic() - start, parse_cells(stdout), tail)
+    return RunResult(mode, process.returncode, timed_out, time.monotonic() - start, parse_cells(stdout), tail, peak)
