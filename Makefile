@@ -20,7 +20,7 @@ sandbox:
 	  echo "WARNING: bubblewrap could not be installed: grading will run WITHOUT a sandbox"
 
 demo: setup
-	$(VENV)/bin/dgm-grade demo
+	$(VENV)/bin/dgm-grade demo --cell-timeout 30
 
 test: setup
 	$(PY) -m pytest -n 2 --dist loadscope
