@@ -86,7 +86,7 @@ def grade_submission(
     source = course.source(assignment, notebook)
     points = autograded_tests(source)
     result = SubmissionResult(student, assignment, notebook, max_points=sum(points.values()))
-    job = course.jobs / assignment / student
+    job = course.jobs / assignment / student / notebook
     shutil.rmtree(job, ignore_errors=True)
     try:
         submitted = read_notebook(find_submission(course, assignment, student, notebook))

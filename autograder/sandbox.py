@@ -195,7 +195,7 @@ def run(notebook_json: str, job: Path, repo: Path, limits: Limits, mode: str | N
     job.mkdir(parents=True, exist_ok=True)
     command, env, cwd = build_command(mode, job, repo, limits)
     log = job.parent / f"{job.name}.log"
-    cgroup = JobCgroup(f"{job.parent.name}-{job.name}-{os.getpid()}", limits)
+    cgroup = JobCgroup(f"{job.parent.parent.name}-{job.parent.name}-{job.name}-{os.getpid()}", limits)
 
     def enter_limits() -> None:
         cgroup.enter()

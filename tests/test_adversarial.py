@@ -22,7 +22,7 @@ from tests.toy import A, RIGHT_CUBE, RIGHT_SQUARE, WRONG_CUBE, WRONG_SQUARE, mak
 
 v4 = nbformat.v4
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("adversarial")]
 LIMITS = Limits(cell_seconds=20, notebook_seconds=150, memory_bytes=3 * 2**30, processes=256, output_bytes=200_000)
 
 
