@@ -105,8 +105,6 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--root", type=Path, default=Course.root, help="the course directory (default: this checkout)")
     args = parser.parse_args(argv)
     course = Course(args.root.resolve(), database=args.db_url)
-    # nbgrader runs `alembic` from PATH when it creates a gradebook: make this environment's tools visible.
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
     if args.command == "release":
         release(course, args.assignments)

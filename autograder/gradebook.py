@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 import warnings
@@ -17,6 +18,10 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from .course import Course
 from .pipeline import SubmissionResult
+
+# nbgrader runs `alembic` from PATH when it creates a gradebook (in this process and in its
+# commands): put this environment's scripts first, whether or not it was activated.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def submission_timestamp(course: Course, result: SubmissionResult) -> datetime | None:
@@ -42,6 +47,8 @@ def store(course: Course, result: SubmissionResult) -> None:
                 verdict = result.verdicts.get(grade.name)
                 if verdict is not None:
                     grade.auto_score = verdict.points
+                    # as nbgrader's SaveAutoGrades: review only what a human graded before
+                    grade.needs_manual_grade = grade.manual_score is not None
             gb.db.commit()
         late = AssignLatePenalties(config=PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config())
         late.preprocess(nbformat.v4.new_notebook(), {"nbgrader": {

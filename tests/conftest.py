@@ -1,12 +1,9 @@
 import os
-from pathlib import Path
 
 import pytest
 
 # Notebooks run in their fast mode under test, as in the grader.
 os.environ["DGM_FAST"] = "1"
-# nbgrader runs `alembic` from PATH when it creates a gradebook.
-os.environ["PATH"] = f"{Path(os.sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 @pytest.fixture
