@@ -4,9 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP_INSTALL := $(PY) -m pip install -q -c constraints.txt
 
-.PHONY: setup sandbox demo test release samples benchmark clean
+.PHONY: setup sandbox browser demo test release samples bundle docs benchmark clean
 
-setup: $(VENV)/.installed sandbox
+setup: $(VENV)/.installed sandbox browser
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,17 +19,31 @@ sandbox:
 	  (apt-get install -y -q bubblewrap >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null)); } || \
 	  echo "WARNING: bubblewrap could not be installed: grading will run WITHOUT a sandbox"
 
+# Debian's Chromium for the browser tests (Playwright drives it; its own browser download is not used).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null)); } || \
+	  echo "WARNING: chromium could not be installed: the browser tests will be skipped"
+
 demo: setup
 	$(VENV)/bin/dgm-grade demo --cell-timeout 30
 
 test: setup
-	$(PY) -m pytest -n 2 --dist loadscope
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 release: setup
 	$(VENV)/bin/dgm-grade release
 
 samples: setup
 	$(PY) -m tests.make_samples
+
+# The students' bundle: dist/dgm-course/ and dist/dgm-course.zip (checked: no solution, no hidden test).
+bundle: setup
+	$(PY) -m autograder.bundle --zip
+
+# docs/api.md from the docstrings of dgm_utils (a test checks it is current).
+docs: setup
+	$(PY) -m autograder.apidoc
 
 benchmark: setup
 	$(PIP_INSTALL) -e ".[dev,benchmark]"

@@ -1,0 +1,297 @@
+"""JupyterLab and nbgrader's formgrader in a real browser: headless Chromium driven by Playwright.
+
+Chromium is Debian's (``make setup`` installs it where the machine allows); Playwright
+drives it through ``executable_path`` (its own browser download is never used). Each
+test starts its server on 127.0.0.1, a free port and a random token, from a temporary
+copy of the course, with Jupyter's config, settings and runtime folders in the test's
+temporary folder; every wait is bounded and every server is stopped at the end.
+Screenshots go to ``test-artifacts/browser/`` (git-ignored). Without Chromium or
+Playwright the tests are skipped, except under CI, where that is a failure.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from autograder import cli
+from autograder.collect import collect
+from autograder.course import REPO, Course
+from autograder.gradebook import nbgrader
+from autograder.notebook import grade_id, is_autograded_test
+from autograder.sandbox import Limits
+from dgm_utils.validate import FAILS, UNFINISHED, validate
+from tests.mutants import apply
+from tests.support import answer_sheet, copy_course, mutants_of, submission
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "01_change_of_variables"
+ARTIFACTS = REPO / "test-artifacts" / "browser"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SECONDS = 1000  # Playwright counts milliseconds
+# JupyterLab settings for a quiet, deterministic page: every cell in the DOM, no news, no extension manager.
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/extensionmanager-extension/plugin": {"enabled": False},
+}
+
+
+def _need_browser() -> None:
+    missing = []
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the Python package playwright (dev extra: make setup)")
+    if not Path(CHROMIUM).exists():
+        missing.append("Debian's chromium (make setup installs it as root; else apt-get install chromium)")
+    if missing:
+        message = "browser tests need " + " and ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60 * SECONDS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    base: str
+    token: str
+    log: Path
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/{path.lstrip('/')}?token={self.token}"
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM (the server shuts its kernels down), then kill whatever of its tree is left."""
+    try:
+        tree = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        tree = []
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    _, alive = psutil.wait_procs(tree, timeout=15)
+    for child in alive:
+        child.kill()
+    psutil.wait_procs(alive, timeout=5)
+
+
+@contextmanager
+def jupyter(app: str, root: Path, work: Path):
+    """``jupyter APP`` serving ``root`` on loopback; Jupyter's own folders under ``work``."""
+    settings = work / "settings"
+    for name, value in LAB_SETTINGS.items():
+        path = settings / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+    config = work / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (work / "exchange").mkdir(exist_ok=True)  # nbgrader's exchange, unused here: keeps formgrader from warning
+    (config / "nbgrader_config.py").write_text(f"c = get_config()\nc.Exchange.root = {str(work / 'exchange')!r}\n")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTERLAB_SETTINGS_DIR": str(settings),
+           "JUPYTERLAB_WORKSPACES_DIR": str(work / "workspaces"), "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
+           "DGM_FAST": "1", "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    command = [str(Path(sys.executable).with_name("jupyter")), app, "--no-browser", "--ip=127.0.0.1",
+               f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+               f"--ServerApp.root_dir={root}"] + (["--allow-root"] if os.geteuid() == 0 else [])
+    log = work / f"{app}.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        server = Server(f"http://127.0.0.1:{port}", token, log)
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, f"jupyter {app} exited:\n{log.read_text()[-3000:]}"
+            try:
+                urllib.request.urlopen(server.url("api/status"), timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, f"jupyter {app} did not answer in 90 s:\n{log.read_text()[-3000:]}"
+                time.sleep(0.5)
+        yield server
+    finally:
+        _stop(process)
+    assert process.returncode is not None
+
+
+def _screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    return path
+
+
+# -- JupyterLab: a student's notebook ------------------------------------------------------------
+
+def test_jupyterlab_runs_the_first_task_and_shows_its_visible_test_message(browser, tmp_path):
+    """A student who transposed the linear Jacobian in task 1 runs the task's cells and reads the message."""
+    course = Course()
+    notebook = course.notebooks(ASSIGNMENT)[0]
+    root = tmp_path / "student"
+    shutil.copytree(course.release, root / "course")
+    mutant = next(m for m in mutants_of(ASSIGNMENT) if m.name == "linear_jacobian_transposed")
+    answer = apply(mutant, answer_sheet(course, ASSIGNMENT, notebook)[mutant.cell])
+    path = root / "course" / ASSIGNMENT / f"{notebook}.ipynb"
+    nb = submission(course, ASSIGNMENT, notebook, {mutant.cell: answer})
+    nbformat.write(nb, path)
+    first_test = next(i for i, cell in enumerate(nb.cells) if is_autograded_test(cell))
+
+    # What dgm-validate says about this notebook is what the page must show.
+    report = validate(path)
+    first = report.tasks[0]
+    assert first.grade_id == grade_id(nb.cells[first_test]) and first.status == FAILS, report.format()
+    assert all(t.status == UNFINISHED for t in report.tasks[1:]), report.format()
+    expected = first.message[:70]
+
+    with jupyter("lab", root, tmp_path / "jupyter") as server:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(server.url(f"lab/tree/course/{ASSIGNMENT}/{notebook}.ipynb"), timeout=60 * SECONDS)
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90 * SECONDS)
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90 * SECONDS)
+            cells = page.locator(".jp-Notebook .jp-Cell")
+            assert cells.count() == len(nb.cells)
+            cells.first.locator(".jp-InputPrompt").click()
+            page.keyboard.press("Escape")  # command mode: Shift+Enter runs a cell and selects the next
+            for _ in range(first_test + 1):
+                page.keyboard.press("Shift+Enter")
+            test_output = cells.nth(first_test).locator(".jp-OutputArea")
+            test_output.get_by_text(expected).first.wait_for(timeout=120 * SECONDS)
+            assert "AssertionError" in test_output.inner_text()
+            later = cells.nth(first_test + 2).locator(".jp-OutputArea")
+            assert later.count() == 0 or later.inner_text().strip() == "", "only the first task should have run"
+            cells.nth(first_test).locator(".jp-OutputArea").scroll_into_view_if_needed()
+            _screenshot(page, "jupyterlab_task1_visible_test.png")
+
+            # nbgrader's Validate button (its lab extension) on the same notebook.
+            page.get_by_role("button", name="Validate").first.click()
+            dialog = page.locator(".jp-Dialog")
+            dialog.get_by_text("Validation Results").wait_for(timeout=240 * SECONDS)
+            text = dialog.inner_text()
+            assert "failed" in text.lower(), text[:2000]
+            assert "check_jacobian(J_lin" in text, text[:2000]
+            _screenshot(page, "jupyterlab_validate_button.png")
+            dialog.get_by_role("button", name="Ok").click()
+        finally:
+            page.close()
+
+
+# -- formgrader: the instructor's view of the autograded demo submissions -------------------------
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """A course copy where the bundled samples of assignment 01 were collected and autograded."""
+    root = tmp_path_factory.mktemp("formgrader")
+    course = copy_course(root / "course")
+    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    collect(course, ASSIGNMENT, course.samples / ASSIGNMENT)
+    results = cli.grade(course, ASSIGNMENT, workers=2, limits=Limits(cell_seconds=30, notebook_seconds=300))
+    assert {r.student for r in results} == {p.stem for p in (course.samples / ASSIGNMENT).glob("*.ipynb")}
+    return course, {r.student: r for r in results}, root
+
+
+@pytest.fixture(scope="module")
+def formgrader(browser, graded):
+    course, results, root = graded
+    with jupyter("server", course.root, root / "jupyter") as server:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        try:
+            yield server, page, course, results
+        finally:
+            page.close()
+
+
+def _table_rows(page) -> list[list[str]]:
+    return page.eval_on_selector_all(
+        "table tbody tr", "rows => rows.map(r => Array.from(r.cells).map(c => c.innerText.trim()))")
+
+
+def _score(points: float, max_points: float) -> str:
+    return f"{points:g} / {max_points:g}"
+
+
+def test_formgrader_lists_the_assignments_and_the_autograded_submissions_with_scores(formgrader):
+    server, page, course, results = formgrader
+    page.goto(server.url("formgrader"), timeout=60 * SECONDS)
+    page.wait_for_selector("table tbody tr td", timeout=60 * SECONDS)
+    page.wait_for_load_state("networkidle", timeout=60 * SECONDS)
+    rows = {row[0]: row for row in _table_rows(page)}
+    assert set(course.assignments()) <= set(rows), rows
+    assert str(len(results)) in rows[ASSIGNMENT], rows[ASSIGNMENT]  # the # Submissions column
+    _screenshot(page, "formgrader_assignments.png")
+
+    page.goto(server.url(f"formgrader/manage_submissions/{ASSIGNMENT}"), timeout=60 * SECONDS)
+    page.wait_for_selector("table tbody tr td", timeout=60 * SECONDS)
+    page.wait_for_load_state("networkidle", timeout=60 * SECONDS)
+    by_student = {row[1]: row for row in _table_rows(page)}  # Student Name, Student ID, Timestamp, Status, Score
+    assert set(by_student) == set(results), by_student
+    for student, result in results.items():
+        assert _score(result.points, result.max_points) in by_student[student], (student, by_student[student])
+        assert by_student[student][2] not in ("", "None"), "the collected submission's timestamp"
+    assert results["full_marks"].points == results["full_marks"].max_points > results["partly_right"].points > 0
+    _screenshot(page, "formgrader_submissions.png")
+
+    # Manual grading: the notebook's submissions with their scores, then one submission as a grader reviews it.
+    notebook = course.notebooks(ASSIGNMENT)[0]
+    page.goto(server.url(f"formgrader/gradebook/{ASSIGNMENT}/{notebook}"), timeout=60 * SECONDS)
+    page.wait_for_selector("table tbody tr td", timeout=60 * SECONDS)
+    page.wait_for_load_state("networkidle", timeout=60 * SECONDS)
+    overall = sorted(row[2] for row in _table_rows(page))  # (reveal), Submission ID, Overall Score, ...
+    assert overall == sorted(_score(r.points, r.max_points) for r in results.values())
+    _screenshot(page, "formgrader_gradebook.png")
+    page.get_by_role("button", name="Show All Names").click()
+    page.get_by_role("link", name="partly_right").click()
+    verdict = page.get_by_text("Autograder:").first
+    verdict.wait_for(timeout=60 * SECONDS)
+    verdict.scroll_into_view_if_needed()
+    assert "checks passed" in verdict.inner_text()
+    _screenshot(page, "formgrader_submission_partly_right.png")
+
+
+def test_formgrader_shows_autograded_submissions_as_graded(formgrader):
+    server, page, course, results = formgrader
+    page.goto(server.url(f"formgrader/manage_submissions/{ASSIGNMENT}"), timeout=60 * SECONDS)
+    page.wait_for_selector("table tbody tr td", timeout=60 * SECONDS)
+    page.wait_for_load_state("networkidle", timeout=60 * SECONDS)
+    statuses = {row[1]: row[3] for row in _table_rows(page)}
+    assert statuses == {student: "graded" for student in results}, statuses
