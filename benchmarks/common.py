@@ -23,7 +23,7 @@ def reference_namespace(assignment: str, notebook: str | None = None) -> dict:
     for cell in reference_notebook(course.source(assignment, notebook)).cells:
         meta = nbgrader_meta(cell)
         if cell.cell_type == "code" and meta and not is_autograded_test(cell):
-            exec(compile(cell.source, f"<{assignment}:{meta.get('grade_id')}>", "exec"), namespace)
+            exec(compile(cell.source, f"<{assignment}:{meta.get('grade_id')}>", "exec", dont_inherit=True), namespace)
     return namespace
 
 

@@ -29,22 +29,26 @@ def gaussian_log_prob(x: Tensor, means: Tensor, covs: Tensor) -> Tensor:
 
     Full: with the Cholesky factor Sigma_k = L_k L_k^T and y = L_k^{-1} (x - mu_k),
         log N(x | mu_k, Sigma_k) = -1/2 ||y||^2 - sum_j log (L_k)_jj - D/2 log(2 pi)
-    (no inverse and no determinant is formed: log det Sigma_k = 2 sum_j log (L_k)_jj).
-    Diagonal Sigma_k = diag(s_k):
-        log N = -1/2 sum_j (x_j - mu_kj)^2 / s_kj - 1/2 sum_j log s_kj - D/2 log(2 pi).
+    (log det Sigma_k = 2 sum_j log (L_k)_jj). As in scikit-learn, the K triangular
+    matrices L_k^{-1} are formed once, and y for all k comes from one matrix product.
+    Diagonal Sigma_k = diag(s_k): with p_k = 1 / s_k, expanded into matrix products
+        sum_j (x_j - mu_kj)^2 p_kj = (x * x) @ p_k - 2 x @ (mu_k * p_k) + sum_j mu_kj^2 p_kj,
+        log N = -1/2 (that) - 1/2 sum_j log s_kj - D/2 log(2 pi).
     Raises torch.linalg.LinAlgError if a covariance is not positive definite.
     """
     if means.dim() == 1:
         return gaussian_log_prob(x, means[None], covs[None])[:, 0]
     n, D = x.shape
+    K = means.shape[0]
     if covs.dim() == 2:  # diagonal: (K, D) variances
-        sq = x[:, None, :] - means[None, :, :]  # (n, K, D)
-        sq = sq.mul_(sq).div_(covs)  # in place: (x_j - mu_kj)^2 / s_kj
-        return -0.5 * sq.sum(-1) - 0.5 * torch.log(covs).sum(-1) - 0.5 * D * _LOG_2PI
+        precision = 1.0 / covs
+        maha = (x * x) @ precision.T - 2.0 * x @ (means * precision).T + (means * means * precision).sum(1)
+        return -0.5 * maha - 0.5 * torch.log(covs).sum(-1) - 0.5 * D * _LOG_2PI
     L = torch.linalg.cholesky(covs)  # (K, D, D), lower
-    diff = (x[None, :, :] - means[:, None, :]).transpose(1, 2)  # (K, D, n)
-    y = torch.linalg.solve_triangular(L, diff, upper=False)  # (K, D, n)
-    maha = (y * y).sum(1).T  # (n, K)
+    eye = torch.eye(D, dtype=x.dtype, device=x.device).expand(K, D, D)
+    P = torch.linalg.solve_triangular(L, eye, upper=False).mT  # (K, D, D): y_k = (x - mu_k) @ P_k
+    y = (x @ P.transpose(0, 1).reshape(D, K * D)).reshape(n, K, D) - (means[:, None, :] @ P)[:, 0]  # (n, K, D)
+    maha = y.square_().sum(-1)  # (n, K)
     half_log_det = torch.log(torch.diagonal(L, dim1=-2, dim2=-1)).sum(-1)  # (K,)
     return -0.5 * maha - half_log_det - 0.5 * D * _LOG_2PI
 
