@@ -187,8 +187,8 @@ def test_jupyterlab_runs_the_first_task_and_shows_its_visible_test_message(brows
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             page.goto(server.url(f"lab/tree/course/{ASSIGNMENT}/{notebook}.ipynb"), timeout=60 * SECONDS)
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90 * SECONDS)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90 * SECONDS)
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=180 * SECONDS)
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180 * SECONDS)
             cells = page.locator(".jp-Notebook .jp-Cell")
             assert cells.count() == len(nb.cells)
             cells.first.locator(".jp-InputPrompt").click()
@@ -196,7 +196,7 @@ def test_jupyterlab_runs_the_first_task_and_shows_its_visible_test_message(brows
             for _ in range(first_test + 1):
                 page.keyboard.press("Shift+Enter")
             test_output = cells.nth(first_test).locator(".jp-OutputArea")
-            test_output.get_by_text(expected).first.wait_for(timeout=120 * SECONDS)
+            test_output.get_by_text(expected).first.wait_for(timeout=300 * SECONDS)
             assert "AssertionError" in test_output.inner_text()
             later = cells.nth(first_test + 2).locator(".jp-OutputArea")
             assert later.count() == 0 or later.inner_text().strip() == "", "only the first task should have run"
