@@ -14,7 +14,7 @@ from autograder.sandbox import Limits
 from tests.support import answer_sheet, mutants_of, mutated_answers, submission, write_submissions
 
 ASSIGNMENTS = Course().assignments()
-LIMITS = Limits(cell_seconds=60, notebook_seconds=400)
+LIMITS = Limits(cell_seconds=180, notebook_seconds=900)  # generous: CI shares 2 cores between test workers
 
 pytestmark = pytest.mark.slow
 
