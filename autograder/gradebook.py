@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import subprocess
 import sys
@@ -32,6 +33,12 @@ def submission_timestamp(course: Course, result: SubmissionResult) -> datetime |
         return None
 
 
+@functools.lru_cache(maxsize=None)
+def nbgrader_config(root: Path):
+    """The course's ``nbgrader_config.py``, read once per course (it configures late penalties)."""
+    return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+
+
 def store(course: Course, result: SubmissionResult) -> None:
     """Write one notebook's auto scores, flag and late penalty (nbgrader's plugin) to the gradebook."""
     with warnings.catch_warnings():
@@ -50,7 +57,7 @@ def store(course: Course, result: SubmissionResult) -> None:
                     # as nbgrader's SaveAutoGrades: review only what a human graded before
                     grade.needs_manual_grade = grade.manual_score is not None
             gb.db.commit()
-        late = AssignLatePenalties(config=PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config())
+        late = AssignLatePenalties(config=nbgrader_config(course.root))
         late.preprocess(nbformat.v4.new_notebook(), {"nbgrader": {
             "notebook": result.notebook, "assignment": result.assignment, "student": result.student, "db_url": course.db_url,
         }})
