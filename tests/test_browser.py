@@ -241,9 +241,16 @@ def formgrader(browser, graded):
             page.close()
 
 
-def _table_rows(page) -> list[list[str]]:
-    return page.eval_on_selector_all(
-        "table tbody tr", "rows => rows.map(r => Array.from(r.cells).map(c => c.innerText.trim()))")
+_ROWS_JS = "Array.from(document.querySelectorAll('table tbody tr'))" \
+    ".map(r => Array.from(r.cells).map(c => c.innerText.trim()))"
+
+
+def _table_rows(page, count: int) -> list[list[str]]:
+    """The table's rows, once at least `count` of them are filled (formgrader first shows an empty row)."""
+    page.wait_for_function(
+        f"() => {_ROWS_JS}.filter(cells => cells.filter(c => c !== '').length >= 2).length >= {count}",
+        timeout=120 * SECONDS)
+    return page.evaluate(f"() => {_ROWS_JS}")
 
 
 def _score(points: float, max_points: float) -> str:
@@ -253,17 +260,13 @@ def _score(points: float, max_points: float) -> str:
 def test_formgrader_lists_the_assignments_and_the_autograded_submissions_with_scores(formgrader):
     server, page, course, results = formgrader
     page.goto(server.url("formgrader"), timeout=60 * SECONDS)
-    page.wait_for_selector("table tbody tr td", timeout=60 * SECONDS)
-    page.wait_for_load_state("networkidle", timeout=60 * SECONDS)
-    rows = {row[0]: row for row in _table_rows(page)}
+    rows = {row[0]: row for row in _table_rows(page, len(course.assignments()))}
     assert set(course.assignments()) <= set(rows), rows
     assert str(len(results)) in rows[ASSIGNMENT], rows[ASSIGNMENT]  # the # Submissions column
     _screenshot(page, "formgrader_assignments.png")
 
     page.goto(server.url(f"formgrader/manage_submissions/{ASSIGNMENT}"), timeout=60 * SECONDS)
-    page.wait_for_selector("table tbody tr td", timeout=60 * SECONDS)
-    page.wait_for_load_state("networkidle", timeout=60 * SECONDS)
-    by_student = {row[1]: row for row in _table_rows(page)}  # Student Name, Student ID, Timestamp, Status, Score
+    by_student = {row[1]: row for row in _table_rows(page, len(results))}  # Student Name, Student ID, Timestamp, Status, Score
     assert set(by_student) == set(results), by_student
     for student, result in results.items():
         assert _score(result.points, result.max_points) in by_student[student], (student, by_student[student])
@@ -274,9 +277,7 @@ def test_formgrader_lists_the_assignments_and_the_autograded_submissions_with_sc
     # Manual grading: the notebook's submissions with their scores, then one submission as a grader reviews it.
     notebook = course.notebooks(ASSIGNMENT)[0]
     page.goto(server.url(f"formgrader/gradebook/{ASSIGNMENT}/{notebook}"), timeout=60 * SECONDS)
-    page.wait_for_selector("table tbody tr td", timeout=60 * SECONDS)
-    page.wait_for_load_state("networkidle", timeout=60 * SECONDS)
-    overall = sorted(row[2] for row in _table_rows(page))  # (reveal), Submission ID, Overall Score, ...
+    overall = sorted(row[2] for row in _table_rows(page, len(results)))  # (reveal), Submission ID, Overall Score, ...
     assert overall == sorted(_score(r.points, r.max_points) for r in results.values())
     _screenshot(page, "formgrader_gradebook.png")
     page.get_by_role("button", name="Show All Names").click()
@@ -291,7 +292,5 @@ def test_formgrader_lists_the_assignments_and_the_autograded_submissions_with_sc
 def test_formgrader_shows_autograded_submissions_as_graded(formgrader):
     server, page, course, results = formgrader
     page.goto(server.url(f"formgrader/manage_submissions/{ASSIGNMENT}"), timeout=60 * SECONDS)
-    page.wait_for_selector("table tbody tr td", timeout=60 * SECONDS)
-    page.wait_for_load_state("networkidle", timeout=60 * SECONDS)
-    statuses = {row[1]: row[3] for row in _table_rows(page)}
+    statuses = {row[1]: row[3] for row in _table_rows(page, len(results))}
     assert statuses == {student: "graded" for student in results}, statuses
