@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 
 from nbformat import NotebookNode
 
@@ -29,6 +30,9 @@ RISKY_IMPORTS = {"ctypes", "signal", "socket", "subprocess", "multiprocessing", 
 GRADER_ENV = re.compile(r"NBGRADER|DGM_GRADER|JPY_|KERNEL")
 OUTSIDE_PATH = re.compile(r"^(/|~)|(^|/)\.\.(/|$)")
 MAGIC_LINE = re.compile(r"^\s*[%!]")
+# ast.parse is not thread-safe in CPython < 3.12 ("AST constructor recursion depth mismatch",
+# python/cpython#106905); the batch audits submissions from several worker threads.
+PARSE_LOCK = threading.Lock()
 
 
 def _root_module(node: ast.AST, aliases: dict[str, str]) -> str | None:
@@ -132,7 +136,8 @@ def audit_sources(sources: list[tuple[int, str]]) -> list[str]:
     for index, source in sources:
         code = "\n".join("" if MAGIC_LINE.match(line) else line for line in source.split("\n"))
         try:
-            tree = ast.parse(code)
+            with PARSE_LOCK:
+                tree = ast.parse(code)
         except SyntaxError as error:
             flags.append(f"cell {index}: not valid Python ({error.msg}, line {error.lineno}); review by hand")
             continue

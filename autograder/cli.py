@@ -64,7 +64,8 @@ def grade(
     with tqdm(total=len(todo), desc=f"grading {assignment}", unit="nb") as bar:
         def finish(result: SubmissionResult) -> None:
             store(course, result)
-            ledger.save(course, result, fingerprints[result.student, result.notebook])
+            if not result.internal_error:  # else the next run grades it again
+                ledger.save(course, result, fingerprints[result.student, result.notebook])
             bar.update()
 
         graded = grade_batch(course, assignment, [(s, nb) for s, nb, _ in todo], reference, limits, workers, finish)

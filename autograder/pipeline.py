@@ -22,6 +22,9 @@ from .sandbox import Limits, run
 from .verdict import CellVerdict, Check, judge
 
 
+INTERNAL_ERROR = "internal grader error"
+
+
 @dataclass
 class SubmissionResult:
     student: str
@@ -36,6 +39,11 @@ class SubmissionResult:
     seconds: float = 0.0
     executing_seconds: float = 0.0
     peak_memory_mb: float | None = None
+
+    @property
+    def internal_error(self) -> bool:
+        """Failed through a bug of the grader's, not the submission: grade it again next time."""
+        return self.status == "failed" and bool(self.reasons) and self.reasons[0].startswith(INTERNAL_ERROR)
 
     @property
     def points(self) -> float:
@@ -78,6 +86,12 @@ def feedback_notebook(graded: NotebookNode, cells: list[dict], verdicts: dict[st
     return graded
 
 
+def failed(student: str, assignment: str, notebook: str, points: dict[str, float], reason: str) -> SubmissionResult:
+    """Zero on every test cell, with the reason."""
+    return SubmissionResult(student, assignment, notebook, status="failed", reasons=[reason],
+                            verdicts={g: CellVerdict(g, p) for g, p in points.items()}, max_points=sum(points.values()))
+
+
 def grade_submission(
     course: Course, assignment: str, student: str, notebook: str,
     reference: dict[str, list[Check]], limits: Limits,
@@ -91,9 +105,7 @@ def grade_submission(
     try:
         submitted = read_notebook(find_submission(course, assignment, student, notebook))
     except SubmissionError as error:
-        result.status, result.reasons = "failed", [str(error)]
-        result.verdicts = {g: CellVerdict(g, p) for g, p in points.items()}
-        return result
+        return failed(student, assignment, notebook, points, str(error))
     graded = build_graded_notebook(submitted, source, course.released(assignment, notebook))
     result.flags = audit(graded, source)
     if result.flags:
@@ -123,11 +135,16 @@ def grade_batch(
     """
     results = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [
-            pool.submit(grade_submission, course, assignment, s, nb, reference[nb], limits) for s, nb in jobs
-        ]
+        futures = {
+            pool.submit(grade_submission, course, assignment, s, nb, reference[nb], limits): (s, nb) for s, nb in jobs
+        }
         for future in as_completed(futures):
-            result = future.result()
+            try:
+                result = future.result()
+            except Exception as error:  # a bug of the grader's: this submission fails, the batch goes on
+                student, notebook = futures[future]
+                result = failed(student, assignment, notebook, autograded_tests(course.source(assignment, notebook)),
+                                f"{INTERNAL_ERROR} ({type(error).__name__}: {error}); tell the instructor")
             results.append(result)
             if on_result:
                 on_result(result)

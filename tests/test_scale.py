@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import cli
+from autograder import cli, pipeline
 from autograder.course import Course
 from autograder.sandbox import Limits
 from tests.toy import A, WRONG_CUBE, WRONG_SQUARE, make_toy_course, toy_submission, write
@@ -65,6 +65,33 @@ def test_regrading_is_idempotent_and_resubmissions_are_regraded(tmp_path):
 
     forced = {r.student: r.points for r in cli.grade(course, A, workers=2, limits=LIMITS, force=True)}
     assert forced == third, "grading the same files twice must give the same grades"
+
+
+def test_a_grader_bug_on_one_submission_fails_it_alone(tmp_path, monkeypatch):
+    course = make_toy_course(tmp_path)
+    submit_all(course)
+    audit = pipeline.audit
+
+    def audit_that_breaks_on_cat(graded, source):
+        if any("x + x" in cell.source for cell in graded.cells):
+            raise RuntimeError("a bug in the grader")
+        return audit(graded, source)
+
+    monkeypatch.setattr(pipeline, "audit", audit_that_breaks_on_cat)
+    results = {r.student: r for r in cli.grade(course, A, workers=2, limits=LIMITS)}
+    broken = {s for s, answers in ANSWERS.items() if "square" in answers}
+    for student, result in results.items():
+        if student in broken:
+            assert result.status == "failed" and result.points == 0, result
+            assert "internal grader error" in result.reasons[0] and "a bug in the grader" in result.reasons[0]
+        else:
+            assert result.status == "graded" and result.points == EXPECTED[student]
+
+    monkeypatch.setattr(pipeline, "audit", audit)  # the bug fixed: the next run grades only what it failed
+    stamps = ledger_files(course)
+    again = {r.student: r.points for r in cli.grade(course, A, workers=2, limits=LIMITS)}
+    assert again == EXPECTED and set(ledger_files(course)) == set(ANSWERS)
+    assert {s for s, t in ledger_files(course).items() if t != stamps.get(s)} == broken
 
 
 def test_batch_killed_half_way_resumes_without_loss_or_double_count(tmp_path):

@@ -109,29 +109,17 @@ MUTANTS: list[Mutant] = [
         "return -self.layer.log_abs_det_jacobian(x, z)",
         "evaluates the MAF layer's log-det at x instead of at its own input z",
     ),
-    # task 6: flow and MAF
+    # task 6: MAF (the Flow container is given)
     Mutant(
-        "flow_keeps_only_last_log_det", "flow_solution",
-        "log_det = log_det + layer_log_det",
-        "log_det = layer_log_det",
-        "overwrites the log-det instead of summing it over the layers",
-    ),
-    Mutant(
-        "flow_inverse_in_forward_order", "flow_solution",
-        "for layer in reversed(self.layers):",
-        "for layer in self.layers:",
-        "undoes the layers in the order of f instead of the reverse order",
-    ),
-    Mutant(
-        "flow_log_prob_without_log_det", "flow_solution",
-        "return standard_normal_log_prob(z) + log_det",
-        "return standard_normal_log_prob(z)",
-        "density p(f(x)) without the |det J_f| factor",
-    ),
-    Mutant(
-        "maf_without_reverse", "flow_solution",
+        "maf_without_reverse", "maf_solution",
         "layers.append(Reverse())  # the next layer conditions on the coordinates in the other order",
         "pass  # no permutation between the layers",
         "drops the permutation between the MAF layers: every layer uses the same order",
+    ),
+    Mutant(
+        "maf_single_layer", "maf_solution",
+        "for k in range(n_layers):",
+        "for k in range(1):",
+        "ignores n_layers and stacks one MAF layer",
     ),
 ]

@@ -1,0 +1,120 @@
+"""Mutants of assignment 03 (RealNVP coupling layers and Glow)."""
+from tests.mutants import Mutant
+
+MUTANTS: list[Mutant] = [
+    # task 1: the coupling layer
+    Mutant(
+        "coupling_log_det_plus_sum_log_sigma", "coupling_solution",
+        "log_det = -((1 - mask) * log_sigma).flatten(1).sum(1)",
+        "log_det = ((1 - mask) * log_sigma).flatten(1).sum(1)",
+        "+ sum log sigma: the log-det of g instead of f (z_2 divides by sigma)",
+    ),
+    Mutant(
+        "coupling_unbounded_scale", "coupling_solution",
+        "log_sigma = self.clamp * torch.tanh(s / self.clamp)",
+        "log_sigma = s",
+        "uses the raw network output as log sigma, without the stabilising soft clamp",
+    ),
+    Mutant(
+        "coupling_log_det_over_all_coordinates", "coupling_solution",
+        "log_det = -((1 - mask) * log_sigma).flatten(1).sum(1)",
+        "log_det = -log_sigma.flatten(1).sum(1)",
+        "sums log sigma over every coordinate, also over x_1 that the layer leaves unchanged",
+    ),
+    Mutant(
+        "coupling_inverse_conditions_on_all_of_z", "coupling_solution",
+        "mu, log_sigma = self.mu_log_sigma(z1)\n        return",
+        "mu, log_sigma = self.mu_log_sigma(z)\n        return",
+        "feeds the whole z to the conditioner in the inverse; forward saw only x_1 = x * mask",
+    ),
+    # task 2: partitions
+    Mutant(
+        "checkerboard_parity_swapped", "partitions_solution",
+        "return ((i + j) % 2 == parity).float()",
+        "return ((i + j) % 2 != parity).float()",
+        "parity 0 starts with a 0 in the top-left corner",
+    ),
+    Mutant(
+        "squeeze_channel_order", "partitions_solution",
+        "return x.permute(0, 1, 3, 5, 2, 4).reshape(n, 4 * c, h // 2, w // 2)",
+        "return x.permute(0, 3, 5, 1, 2, 4).reshape(n, 4 * c, h // 2, w // 2)",
+        "puts the 2x2 offsets before the channel index (channel 2di + dj + 4c vs 4c + 2di + dj)",
+    ),
+    # task 3: the coupling layer as an AR flow
+    Mutant(
+        "ar_sigma_zero_on_x1", "ar_solution",
+        "return (1 - mask) * mu, torch.exp((1 - mask) * log_sigma)",
+        "return (1 - mask) * mu, (1 - mask) * torch.exp(log_sigma)",
+        "masks sigma itself: sigma_j = 0 on x_1 instead of 1",
+    ),
+    Mutant(
+        "ordered_jacobian_rows_only", "ar_solution",
+        "return J[:, order][:, :, order]",
+        "return J[:, order]",
+        "reorders the outputs but not the inputs",
+    ),
+    # task 4: RealNVP
+    Mutant(
+        "realnvp_mask_not_alternated", "realnvp_solution",
+        "torch.stack([first if k % 2 == 0 else 1 - first for k in range(n_layers)])",
+        "torch.stack([first for k in range(n_layers)])",
+        "the same mask in every layer: x_1 is never transformed",
+    ),
+    # task 5: Glow layers
+    Mutant(
+        "actnorm_init_wrong_axis", "glow_layers_solution",
+        "dims = [0] + list(range(2, x.dim()))",
+        "dims = list(range(x.dim() - 1))",
+        "statistics over every axis but the last (channels-last habit) instead of every axis but the channel axis 1",
+    ),
+    Mutant(
+        "actnorm_log_det_without_pixels", "glow_layers_solution",
+        "log_det = -pixels * self.log_scale.sum().to(x.dtype)",
+        "log_det = -self.log_scale.sum().to(x.dtype)",
+        "counts the per-channel scale once instead of once per pixel (H W times)",
+    ),
+    Mutant(
+        "conv1x1_log_det_without_pixels", "glow_layers_solution",
+        "log_det = h * w * torch.linalg.slogdet(self.weight.to(x.dtype)).logabsdet",
+        "log_det = torch.linalg.slogdet(self.weight.to(x.dtype)).logabsdet",
+        "log|det W| once, as for one vector, instead of once per pixel",
+    ),
+    Mutant(
+        "conv1x1_inverse_transpose", "glow_layers_solution",
+        "torch.linalg.inv(self.weight.to(z.dtype))",
+        "self.weight.to(z.dtype).T",
+        "inverts W by transposing it (true only for the orthogonal initial W)",
+    ),
+    Mutant(
+        "logit_log_det_forgotten", "glow_layers_solution",
+        "return (math.log(1 - 2 * self.alpha) - torch.log(p) - torch.log1p(-p)).flatten(1).sum(1)",
+        "return torch.zeros(x.shape[0], dtype=x.dtype)",
+        "forgets the log-det of the logit pre-processing (treats it like a reshape)",
+    ),
+    Mutant(
+        "logit_log_det_wrong_sign", "glow_layers_solution",
+        "return (math.log(1 - 2 * self.alpha) - torch.log(p) - torch.log1p(-p)).flatten(1).sum(1)",
+        "return -(math.log(1 - 2 * self.alpha) - torch.log(p) - torch.log1p(-p)).flatten(1).sum(1)",
+        "the log-det of the inverse (sigmoid) instead of the logit",
+    ),
+    # task 5: digits
+    Mutant(
+        "bpd_without_dequantization_constant", "digits_solution",
+        "return bits_per_dim(flow.log_prob(y), x.shape[1], scale=DIGITS_LEVELS)",
+        "return bits_per_dim(flow.log_prob(y), x.shape[1])",
+        "bits/dim of y = u / 17 instead of the 17-level data: drops the -D log 17 of the rescaling",
+    ),
+    Mutant(
+        "digits_not_dequantized", "digits_solution",
+        "return dequantize(x, generator) / DIGITS_LEVELS",
+        "return x / DIGITS_LEVELS",
+        "trains a continuous density on the discrete values (no dequantization noise)",
+    ),
+    # task 6: the Venn diagram
+    Mutant(
+        "venn_coupling_other_mask_in_M", "venn_solution",
+        '"coupling_x2_to_x1": "I only",',
+        '"coupling_x2_to_x1": "M",',
+        "forgets that x_2 conditioning x_1 gives an upper-triangular Jacobian in the order (x_1, x_2)",
+    ),
+]
