@@ -234,7 +234,10 @@ def graded(tmp_path_factory):
 def formgrader(browser, graded):
     course, results, root = graded
     with jupyter("server", course.root, root / "jupyter") as server:
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        # The token on every request: a formgrader page opened directly with ?token= sets no login
+        # cookie, so its API calls would be redirected to the login page.
+        page = browser.new_page(viewport={"width": 1400, "height": 900},
+                                extra_http_headers={"Authorization": f"token {server.token}"})
         try:
             yield server, page, course, results
         finally:
