@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import ast
 import re
-import threading
 
 from nbformat import NotebookNode
 
-from .notebook import is_solution, strip_markers
+from .notebook import PARSE_LOCK, is_students
 
 PROTECTED_MODULES = {"torch", "numpy", "builtins", "dgm_utils", "sys", "os", "IPython", "scipy", "sklearn", "nbformat"}
 DYNAMIC_CODE = {"exec", "eval", "compile", "__import__"}
@@ -30,9 +29,6 @@ RISKY_IMPORTS = {"ctypes", "signal", "socket", "subprocess", "multiprocessing", 
 GRADER_ENV = re.compile(r"NBGRADER|DGM_GRADER|JPY_|KERNEL")
 OUTSIDE_PATH = re.compile(r"^(/|~)|(^|/)\.\.(/|$)")
 MAGIC_LINE = re.compile(r"^\s*[%!]")
-# ast.parse is not thread-safe in CPython < 3.12 ("AST constructor recursion depth mismatch",
-# python/cpython#106905); the batch audits submissions from several worker threads.
-PARSE_LOCK = threading.Lock()
 
 
 def _root_module(node: ast.AST, aliases: dict[str, str]) -> str | None:
@@ -147,11 +143,7 @@ def audit_sources(sources: list[tuple[int, str]]) -> list[str]:
     return flags
 
 
-def audit(graded: NotebookNode, source: NotebookNode) -> list[str]:
-    """Audit the cells the student wrote: solution cells and added cells, not the course's own."""
-    ours = {strip_markers(cell.source) for cell in source.cells if not is_solution(cell)}
-    sources = [
-        (index, cell.source) for index, cell in enumerate(graded.cells)
-        if cell.cell_type == "code" and (is_solution(cell) or cell.source not in ours)
-    ]
-    return audit_sources(sources)
+def audit(graded: NotebookNode) -> list[str]:
+    """Audit the cells the student wrote (answers and added cells), not the course's own."""
+    return audit_sources([(i, cell.source) for i, cell in enumerate(graded.cells)
+                          if cell.cell_type == "code" and is_students(cell)])

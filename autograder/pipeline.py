@@ -5,6 +5,7 @@ one sandbox process) and writes grades from this process only.
 """
 from __future__ import annotations
 
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -16,9 +17,9 @@ from nbformat import NotebookNode
 from .audit import audit
 from .course import Course
 from .notebook import (
-    SubmissionError, autograded_tests, build_graded_notebook, grade_id, read_notebook,
+    SubmissionError, autograded_tests, build_graded_notebook, grade_id, is_students, read_notebook,
 )
-from .sandbox import Limits, run
+from .sandbox import Limits, RunResult, run
 from .verdict import CellVerdict, Check, judge
 
 
@@ -59,30 +60,99 @@ def find_submission(course: Course, assignment: str, student: str, notebook: str
     raise SubmissionError(f"expected {notebook}.ipynb, found {found or 'no notebook'}")
 
 
-def run_reasons(trace: list[dict], timed_out: bool, limits: Limits) -> list[str]:
+SAFE_MIME = ("text/plain", "image/png", "image/jpeg")  # what a returned notebook may show of the student's outputs
+UNSAFE_LINK = re.compile(r"(javascript|data|vbscript):", re.IGNORECASE)
+
+
+def run_reasons(ran: RunResult, limits: Limits, code_cells: list[int]) -> list[str]:
     """What went wrong while running, as the student should read it."""
-    reasons = [f"cell {t['index']}: {t['status']}" for t in trace if t.get("status") in ("timeout", "kernel died")]
-    if timed_out:
+    reasons = [f"cell {c['index']}: {c['status']}" for c in ran.cells if c.get("status") in ("timeout", "kernel died")]
+    if ran.timed_out:
         reasons.append(f"the notebook time limit ({limits.notebook_seconds} s) was reached; later cells did not run")
+    elif ran.overflow:
+        reasons.append(f"the run sent more than {limits.result_bytes // 2**20} MB to the grader and was stopped")
+    elif not ran.cells:
+        reasons.append(f"the notebook did not start (exit code {ran.exit_code})")
+    elif ran.cells[-1]["index"] != code_cells[-1] and ran.cells[-1].get("status") != "kernel died":
+        reasons.append(f"the run stopped after cell {ran.cells[-1]['index']} (exit code {ran.exit_code}: "
+                       "a crash of the sandbox, e.g. a fork bomb or a memory bomb); later cells did not run")
     return reasons
 
 
-def feedback_notebook(graded: NotebookNode, cells: list[dict], verdicts: dict[str, CellVerdict]) -> NotebookNode:
-    """The trusted notebook with the outputs the runner reported and each verdict appended."""
-    outputs = {c["index"]: c.get("outputs") for c in cells}
+def run_flags(ran: RunResult) -> list[str]:
+    """Signs of tampering with the way records travel (the values concerned earn nothing)."""
+    flags = []
+    if ran.unsigned_lines:
+        flags.append(f"wrote {ran.unsigned_lines} line(s) into the grader's result channel (ignored)")
+    if ran.overflow:
+        flags.append("flooded the grader's result channel")
+    stray = max((c.get("stray", 0) for c in ran.cells if isinstance(c.get("stray"), int)), default=0)
+    if stray:
+        flags.append(f"sent {stray} record(s) outside a hidden test (ignored)")
+    for cell in ran.cells:
+        if cell.get("duplicates"):
+            flags.append(f"cell {cell['index']}: recorded {sorted(set(map(str, cell['duplicates'])))} more than once "
+                         "in a hidden test (those checks fail)")
+    return flags
+
+
+def limit_notice(status: str, limits: Limits) -> str | None:
+    """Plain words at the cell where a limit stopped the run."""
+    if status == "timeout":
+        return (f"Grader: this cell was stopped by the time limit ({limits.cell_seconds} s per cell). Errors after "
+                "this point (KeyboardInterrupt, NameError) follow from the stop. Check for an endless loop or for "
+                "training far longer than the fast mode asks.")
+    if status == "kernel died":
+        return (f"Grader: the Python kernel died in this cell (a crash, os._exit, or more than the memory limit of "
+                f"{limits.memory_bytes / 2**30:g} GB); the cells after it did not run.")
+    return None
+
+
+def safe_output(output: dict) -> dict:
+    """An output of the student's run with only inert content: text and bitmaps, never HTML or scripts."""
+    if not isinstance(output, dict):
+        raise ValueError("not an output")
+    if output.get("output_type") in ("display_data", "execute_result"):
+        data = {k: v for k, v in (output.get("data") or {}).items() if k in SAFE_MIME}
+        if not data:
+            raise ValueError("nothing safe to show")
+        output = {**output, "data": data, "metadata": {}}
+    return output
+
+
+def safe_markdown(text: str) -> str:
+    """The student's markdown with raw HTML shown as text and script links disarmed."""
+    return UNSAFE_LINK.sub(lambda m: m.group(1) + "&#58;", text.replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def feedback_notebook(graded: NotebookNode, ran: RunResult, verdicts: dict[str, CellVerdict],
+                      limits: Limits) -> NotebookNode:
+    """What goes back to the student and to formgrader: the visible notebook, safe outputs, verdicts, limits.
+
+    Hidden tests (``metadata.dgm``) are dropped; the student's markdown and outputs are
+    made inert (no HTML, no script); a cell stopped by a limit says so in plain words.
+    """
+    lines = {c["index"]: c for c in ran.cells}
     for index, cell in enumerate(graded.cells):
+        if cell.cell_type == "markdown" and is_students(cell):
+            cell.source = safe_markdown(cell.source)
+        cell.metadata.pop("dgm", None)
         if cell.cell_type != "code":
             continue
         cell.outputs = []
-        for output in outputs.get(index) or []:
+        line = lines.get(index, {})
+        for output in line.get("outputs") or []:
             try:
-                cell.outputs.append(nbformat.from_dict(output))
-                nbformat.validate(cell.outputs[-1], ref="output", version=4, version_minor=5)
-            except Exception:  # not a valid output: drop it, the verdict does not depend on it
-                cell.outputs.pop()
+                safe = nbformat.from_dict(safe_output(output))
+                nbformat.validate(safe, ref="output", version=4, version_minor=5)
+            except Exception:  # not a valid or not a safe output: dropped, the verdict does not depend on it
+                continue
+            cell.outputs.append(safe)
+        notice = limit_notice(str(line.get("status")), limits)
         verdict = verdicts.get(grade_id(cell))
-        if verdict:
-            cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=verdict.summary() + "\n"))
+        for text in (notice, verdict.summary() if verdict else None):
+            if text:
+                cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text + "\n"))
     return graded
 
 
@@ -107,20 +177,20 @@ def grade_submission(
     except SubmissionError as error:
         return failed(student, assignment, notebook, points, str(error))
     graded = build_graded_notebook(submitted, source, course.released(assignment, notebook))
-    result.flags = audit(graded, source)
-    if result.flags:
-        result.status = "flagged"
-    ran = run(nbformat.writes(graded), job, course.root, limits)
+    result.flags = audit(graded)
+    ran = run(nbformat.writes(graded), job, limits)
     result.sandbox, result.seconds = ran.mode, round(ran.seconds, 1)
     result.executing_seconds = round(sum(float(c.get("seconds", 0)) for c in ran.cells), 1)
     result.peak_memory_mb = round(ran.peak_memory / 2**20, 1) if ran.peak_memory else None
-    result.reasons = run_reasons(ran.cells, ran.timed_out, limits)
-    if not ran.cells and not ran.timed_out:
-        result.reasons.append(f"the notebook did not start (exit code {ran.exit_code})")
-    result.verdicts = judge(reference, points, job / "records")
+    code_cells = [i for i, cell in enumerate(graded.cells) if cell.cell_type == "code"]
+    result.reasons = run_reasons(ran, limits, code_cells)
+    result.flags += run_flags(ran)
+    if result.flags:
+        result.status = "flagged"
+    result.verdicts = judge(reference, points, ran.cells)
     out = course.autograded / student / assignment
     out.mkdir(parents=True, exist_ok=True)
-    nbformat.write(feedback_notebook(graded, ran.cells, result.verdicts), out / f"{notebook}.ipynb")
+    nbformat.write(feedback_notebook(graded, ran, result.verdicts, limits), out / f"{notebook}.ipynb")
     return result
 
 

@@ -1,8 +1,9 @@
 """The reference run: the instructor's solution through the same sandbox and hidden tests.
 
 Its records are what students are compared with; which test cell wrote which record
-comes from its trace. It is cached under ``autograder/reference/`` and redone when the
-source notebook, ``dgm_utils`` or the runner change.
+comes from the runner's per-cell lines. The grader stores them (``records/``) and the
+trace under ``autograder/reference/``, redone when the source notebook, ``dgm_utils``
+or the runner change.
 """
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from pathlib import Path
 import nbformat
 
 import dgm_utils
+from dgm_utils.grading import encode
 
 from .course import Course
 from .notebook import autograded_tests, reference_notebook
 from .sandbox import RUNNER, Limits, run
-from .verdict import Check, compare, load_reference
+from .verdict import Check, compare, load_reference, save_reference
 
 
 class InstructorError(Exception):
@@ -33,6 +35,11 @@ def reference_key(course: Course, assignment: str, notebook: str) -> str:
     return digest.hexdigest()
 
 
+def as_records(check: Check) -> dict[str, dict]:
+    """A check's own value as a record, to make sure the reference passes its own checks."""
+    return {check.name: {"spec": None, "npy": encode(check.value)}}
+
+
 def reference_checks(course: Course, assignment: str, notebook: str, limits: Limits) -> dict[str, list[Check]]:
     """``grade_id -> checks`` of every autograded test cell, running the reference if needed."""
     folder = course.reference_cache / assignment / notebook
@@ -43,13 +50,19 @@ def reference_checks(course: Course, assignment: str, notebook: str, limits: Lim
         shutil.rmtree(folder, ignore_errors=True)
         folder.parent.mkdir(parents=True, exist_ok=True)
         nb = reference_notebook(course.source(assignment, notebook))
-        result = run(nbformat.writes(nb), folder, course.root, limits)
+        result = run(nbformat.writes(nb), folder / "job", limits)
         if result.timed_out or not result.cells:
             raise InstructorError(f"the reference of {assignment}/{notebook} did not finish:\n{result.log_tail}")
-        trace_file.write_text(json.dumps([{k: c[k] for k in ("index", "grade_id", "status", "records")} for c in result.cells]))
+        for cell in result.cells:
+            save_reference(folder / "records", cell["records"])
+        trace_file.write_text(json.dumps([
+            {"index": c["index"], "grade_id": c["grade_id"], "status": c["status"], "records": sorted(c["records"]),
+             "duplicates": c["duplicates"]} for c in result.cells
+        ]))
         key_file.write_text(key)
     trace = json.loads(trace_file.read_text())
     failed = [f"cell {t['index']} ({t['grade_id']}): {t['status']}" for t in trace if t["status"] != "ok"]
+    failed += [f"cell {t['index']} ({t['grade_id']}): records {t['duplicates']} twice" for t in trace if t["duplicates"]]
     if failed:
         key_file.unlink()
         raise InstructorError(f"the reference of {assignment}/{notebook} has failing cells: {failed}")
@@ -59,7 +72,7 @@ def reference_checks(course: Course, assignment: str, notebook: str, limits: Lim
     if empty:
         raise InstructorError(f"test cells without records (their points could never be earned): {empty}")
     checks = {grade_id: load_reference(folder / "records", by_cell[grade_id]) for grade_id in tests}
-    own = [f"{c.name}: {why}" for cs in checks.values() for c in cs if (why := compare(c, folder / "records"))]
+    own = [f"{c.name}: {why}" for cs in checks.values() for c in cs if (why := compare(c, as_records(c)))]
     if own:
         raise InstructorError(f"the reference fails its own checks: {own}")
     return checks

@@ -1,23 +1,37 @@
 """Execute one prepared notebook, inside the sandbox.
 
 This file runs as a script in the sandbox (standard library, nbformat and nbclient
-only; it imports nothing from the course). The prepared notebook, hidden tests
-included, comes in on standard input and stays in this process's memory (made
-non-dumpable, so the student's code cannot read it through ``/proc``); nothing of it
-is written to disk. After each code cell one JSON line goes to standard output:
-``{"index", "grade_id", "status", "records", "seconds", "outputs"}``. The kernel's own
-stdout and stderr go to ``/dev/null``, so only this process writes those lines.
+only; it imports nothing from the course). Standard input brings a line with a secret
+key, then the prepared notebook, hidden tests included; it stays in this process's
+memory (made non-dumpable, so the student's code cannot read it through ``/proc``) and
+nothing of it is written to disk. After each code cell one line goes to standard
+output: an HMAC-SHA256 of the JSON that follows it, keyed with the secret, then
+``{"seq", "index", "grade_id", "status", "seconds", "outputs", "records", "duplicates",
+"stray"}``. The student's code can write to that pipe (through ``/proc/1/fd/1``), but
+it cannot sign: the grader drops every line whose signature or sequence is wrong.
 
-The kernel writes the hidden tests' values into ``./records`` (``dgm_utils.grading``).
-The grader outside the sandbox treats every line and record as untrusted data: points
-come from comparing the recorded values with the reference's, never from a status.
+A test cell runs in two steps. Its visible part runs as a normal cell. Its hidden part
+(``metadata.dgm.hidden``) runs only if the visible part passed, as a *user expression*
+of an execute request (IPython evaluates those with ``eval``: no input or AST
+transformer of the student's touches it) that loads a fresh copy of
+``dgm_utils.grading`` from its file and gives it a new secret token. ``record`` sends
+each value as a display message with that token; the runner keeps the messages of the
+running hidden part that carry its token (first value of each name; a repeated name
+is reported) and counts every other record message as stray. Records never reach the
+outputs and never touch the disk.
 """
 from __future__ import annotations
 
 import argparse
 import ctypes
+import functools
+import hashlib
+import hmac
+import importlib.util
 import json
 import os
+import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -34,22 +48,90 @@ from nbclient.exceptions import DeadKernelError  # noqa: E402
 
 TRUNCATED = "\n[output truncated by the grader: the notebook's output limit was reached]\n"
 PR_SET_DUMPABLE = 4
+RECORD_MIME = "application/vnd.dgm.record+json"  # as in dgm_utils.grading (not imported: see above)
+MAX_RECORD_BYTES = 64 * 2**20
+
+# Runs in the kernel, compiled from this text by the user expression (see the module docstring).
+HIDDEN_BOOTSTRAP = '''
+def run_hidden(user_ns, hidden, token, grading_file):
+    import importlib.util
+    import sys
+    spec = importlib.util.spec_from_file_location("dgm_utils.grading", grading_file)
+    fresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fresh)
+    fresh._TOKEN = token
+    missing = object()
+    saved_module, saved_record = sys.modules.get("dgm_utils.grading", missing), user_ns.get("record", missing)
+    sys.modules["dgm_utils.grading"], user_ns["record"] = fresh, fresh.record
+    try:
+        exec(compile(hidden, "<hidden tests>", "exec"), user_ns)
+    finally:
+        fresh._TOKEN = None
+        for table, key, value in ((sys.modules, "dgm_utils.grading", saved_module), (user_ns, "record", saved_record)):
+            if value is missing:
+                table.pop(key, None)
+            else:
+                table[key] = value
+'''
 
 
-class CappedClient(NotebookClient):
-    """A notebook client that stores at most ``max_output_bytes`` of outputs in all."""
+def hidden_expression(hidden: str, token: str, grading_file: str) -> str:
+    """One Python expression that runs ``hidden`` through :data:`HIDDEN_BOOTSTRAP`."""
+    return (
+        '(lambda g: (__import__("builtins").exec(%r, g), g["run_hidden"](globals(), %r, %r, %r)))'
+        '({"__builtins__": __import__("builtins")})' % (HIDDEN_BOOTSTRAP, hidden, token, grading_file)
+    )
+
+
+class SignedLines:
+    """Write JSON lines that only the holder of ``key`` can have written, numbered from 0."""
+
+    def __init__(self, key: bytes, stream):
+        self.key, self.stream, self.seq = key, stream, 0
+
+    def write(self, obj: dict) -> None:
+        text = json.dumps({"seq": self.seq, **obj})
+        mac = hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
+        self.stream.write(f"{mac} {text}\n".encode())
+        self.stream.flush()
+        self.seq += 1
+
+
+class GradingClient(NotebookClient):
+    """A notebook client that caps outputs in bytes and collects the hidden tests' records."""
 
     def __init__(self, nb, max_output_bytes: int, **kwargs):
         super().__init__(nb, **kwargs)
         self.budget = max_output_bytes
+        self.record_budget = MAX_RECORD_BYTES
         self.truncated = False
         self.timed_out = False
+        self.token: str | None = None
+        self.records: dict[str, dict] = {}
+        self.duplicates: list[str] = []
+        self.stray = 0
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self.timed_out = True
         return await super()._async_handle_timeout(timeout, cell)
 
+    def take_record(self, payload) -> None:
+        """Keep a record of the running hidden part; count anything else as stray."""
+        if not (self.token and isinstance(payload, dict) and hmac.compare_digest(str(payload.get("token")), self.token)):
+            self.stray += 1
+            return
+        name, size = str(payload.get("name")), len(str(payload.get("npy", "")))
+        if name in self.records:
+            self.duplicates.append(name)
+        elif size <= self.record_budget:
+            self.record_budget -= size
+            self.records[name] = {"spec": payload.get("spec"), "npy": payload.get("npy")}
+
     def output(self, outs, msg, display_id, cell_index):
+        data = msg["content"].get("data")
+        if isinstance(data, dict) and RECORD_MIME in data:
+            self.take_record(data[RECORD_MIME])
+            return None
         size = len(json.dumps(msg["content"]))
         if size > self.budget:
             if not self.truncated:
@@ -60,32 +142,83 @@ class CappedClient(NotebookClient):
         self.budget -= size
         return super().output(outs, msg, display_id, cell_index)
 
+    def run_hidden(self, cell, index: int, hidden: str, grading_file: str) -> str:
+        """Run a test cell's hidden part; its outputs join the cell's. Returns the status."""
+        self.token = secrets.token_hex(16)
+        expression = hidden_expression(hidden, self.token, grading_file)
+        probe = nbformat.v4.new_code_cell("pass")
+        replies: list[dict] = []
+        execute = self.kc.execute
+        self.kc.execute = functools.partial(execute, user_expressions={"hidden": expression})
+        self.on_cell_executed = lambda **kw: replies.append(kw["execute_reply"])
+        try:
+            self.execute_cell(probe, index)
+        finally:
+            self.kc.execute, self.on_cell_executed, self.token = execute, None, None
+            self.nb.cells[index] = cell
+            cell.outputs.extend(probe.outputs)
+        if self.timed_out:
+            return "timeout"
+        reply = replies[0]["content"] if replies else {}
+        result = reply.get("user_expressions", {}).get("hidden")
+        if reply.get("status") != "ok" or not isinstance(result, dict):
+            cell.outputs.append(hidden_error("the hidden tests could not start", reply))
+            return "error"
+        if result.get("status") != "ok":
+            cell.outputs.append(hidden_error("the hidden tests stopped", result))
+            return "error"
+        return "ok"
+
+
+def hidden_error(what: str, content: dict) -> dict:
+    """An error output naming the exception, without the hidden tests' source."""
+    ename, evalue = str(content.get("ename", "Error")), str(content.get("evalue", ""))
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue,
+                                  traceback=[f"{ename}: {evalue}", f"({what}: see the visible checks above)"])
+
 
 def cell_status(cell) -> str:
     return "error" if any(out.get("output_type") == "error" for out in cell.get("outputs", [])) else "ok"
+
+
+def end_strays(kernel_pid: int | None, rounds: int = 20) -> None:
+    """Kill every process of the sandbox but pid 1, this runner and the kernel (a fork bomb's copies)."""
+    keep = {1, os.getpid(), kernel_pid}
+    for _ in range(rounds):  # copies may fork while they are being killed
+        strays = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and int(p.name) not in keep]
+        if not strays:
+            return
+        time.sleep(0.05)
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cell-timeout", type=int, default=60)
     parser.add_argument("--max-output-bytes", type=int, default=1_000_000)
+    parser.add_argument("--sandboxed", action="store_true", help="alone in a PID namespace: may kill strays")
     args = parser.parse_args()
 
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    key = bytes.fromhex(sys.stdin.readline().strip())
     nb = nbformat.reads(sys.stdin.read(), as_version=4)
-    records = Path.cwd() / "records"
-    records.mkdir(exist_ok=True)
-    os.environ["DGM_GRADER_RECORDS"] = str(records)
+    lines = SignedLines(key, sys.stdout.buffer)
+    grading_file = importlib.util.find_spec("dgm_utils.grading").origin
 
-    client = CappedClient(
+    client = GradingClient(
         nb,
         max_output_bytes=args.max_output_bytes,
         timeout=args.cell_timeout,
         interrupt_on_timeout=True,
         error_on_timeout={
             "ename": "CellTimeoutError",
-            "evalue": f"the cell ran longer than {args.cell_timeout} s and was interrupted",
+            "evalue": f"the cell ran longer than {args.cell_timeout} s (the grader's time limit per cell) "
+                      "and was stopped; later results of this cell are missing",
             "traceback": [],
         },
         allow_errors=True,
@@ -93,29 +226,34 @@ def main() -> int:
         shutdown_kernel="immediate",  # the sandbox ends with it: no need to wait for a clean exit
         resources={"metadata": {"path": str(Path.cwd())}},
     )
-    seen: set[str] = set()
     with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+        kernel = getattr(getattr(client.km, "provisioner", None), "process", None)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
             start = time.monotonic()
             client.timed_out = False
+            hidden = cell.metadata.get("dgm", {}).get("hidden")
+            client.records, client.duplicates = {}, []
             try:
                 client.execute_cell(cell, index)
                 status = "timeout" if client.timed_out else cell_status(cell)
+                if hidden and status == "ok":
+                    status = client.run_hidden(cell, index, hidden, grading_file)
             except DeadKernelError:
                 status = "kernel died"
-            new = sorted({p.stem for p in records.glob("*.npy")} - seen)
-            seen.update(new)
-            line = {
+            if args.sandboxed and status in ("timeout", "kernel died"):
+                end_strays(kernel.pid if kernel else None)
+            lines.write({
                 "index": index,
                 "grade_id": cell.metadata.get("nbgrader", {}).get("grade_id"),
                 "status": status,
-                "records": new,
                 "seconds": round(time.monotonic() - start, 3),
                 "outputs": cell.get("outputs", []),
-            }
-            print(json.dumps(line), flush=True)
+                "records": client.records,
+                "duplicates": client.duplicates,
+                "stray": client.stray,
+            })
             if status == "kernel died":
                 break
     return 0

@@ -1,10 +1,19 @@
 """Run the notebook runner in a sandbox: bubblewrap where it exists, resource limits always.
 
-bubblewrap mode: a read-only view of the system, no network, private ``/tmp``, new
-PID/IPC/UTS/user namespaces (uid 65534 without capabilities), the course repository
-hidden behind an empty tmpfs except the Python environment and ``dgm_utils``; the
-only writable folder is the job's. Fallback mode (no ``bwrap``, e.g. macOS): the same
-resource limits in a child process, and the grade export says ``sandbox=none``.
+bubblewrap mode: the sandbox's file system is built from nothing: the system's
+programs and libraries (``/usr`` and its links), the few files of ``/etc`` a dynamic
+linker and Python read, the Python installation and environment, and ``dgm_utils``,
+all read-only; a private ``/tmp`` and ``/dev``; the job's folder, the only writable
+one. Nothing else of the machine is there: no course, no other checkout, no home
+folder, no ``/etc/shadow``. New PID, IPC, UTS, network and user namespaces (uid
+65534 without capabilities; ``/proc`` shows the sandbox's processes only) and an
+environment of a few variables (the grader's own never enters). Fallback mode (no
+``bwrap``, e.g. macOS): the same resource limits in a child process, and the grade
+export says ``sandbox=none``.
+
+The runner's results come back on its standard output, signed with a key that goes in
+on standard input (see ``runner.py``); the grader reads at most ``Limits.result_bytes``
+of it and ignores every line that is not signed and numbered in order.
 
 Limits: rlimits on every process (address space, CPU time, file size, processes; the
 process count is per user namespace, so one sandbox's fork bomb does not starve
@@ -13,13 +22,17 @@ that caps the memory, the number of tasks and the CPU share of the whole sandbox
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import resource
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -32,6 +45,14 @@ REPO = RUNNER.parent.parent.resolve()
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 JOB_MOUNT = "/tmp/grading"
 NOBODY = "65534"
+# What of the machine a notebook needs, read-only: programs and libraries, and what the
+# dynamic linker, Python, fontconfig and torch's CPU probe read. Everything else is absent.
+SYSTEM_PATHS = (
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/fonts",
+    "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/hosts", "/etc/mime.types",
+    "/sys/devices/system/cpu",
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +67,7 @@ class Limits:
     cpus: float = 1.0
     file_bytes: int = 64 * 2**20
     output_bytes: int = 1_000_000
+    result_bytes: int = 256 * 2**20
 
 
 class JobCgroup:
@@ -102,7 +124,7 @@ class JobCgroup:
 
 @dataclass(frozen=True)
 class RunResult:
-    """What came back from one run: the runner's per-cell lines (untrusted data) and how it ended."""
+    """What came back from one run: the runner's signed per-cell lines (untrusted data) and how it ended."""
 
     mode: str
     exit_code: int | None
@@ -111,19 +133,32 @@ class RunResult:
     cells: list[dict]
     log_tail: str
     peak_memory: int | None = None
+    unsigned_lines: int = 0
+    overflow: bool = False
 
 
-def parse_cells(stdout: bytes) -> list[dict]:
-    """The runner's JSON lines; anything else is ignored."""
-    cells = []
-    for line in stdout.decode(errors="replace").splitlines():
-        try:
-            cell = json.loads(line)
-        except ValueError:
+def sign(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def parse_cells(stdout: bytes, key: bytes) -> tuple[list[dict], int]:
+    """The runner's lines that carry a valid signature and the next sequence number, and how many others came."""
+    cells, unsigned = [], 0
+    for line in stdout.split(b"\n"):
+        if not line.strip():
             continue
-        if isinstance(cell, dict) and isinstance(cell.get("index"), int):
-            cells.append(cell)
-    return cells
+        mac, _, text = line.decode(errors="replace").partition(" ")
+        try:
+            if not hmac.compare_digest(mac, sign(key, text)):
+                raise ValueError("unsigned")
+            cell = json.loads(text)
+            if cell.get("seq") != len(cells) or not isinstance(cell.get("index"), int):
+                raise ValueError("out of sequence")
+        except (ValueError, TypeError, AttributeError, RecursionError):
+            unsigned += 1
+            continue
+        cells.append(cell)
+    return cells, unsigned
 
 
 def sandbox_mode() -> str:
@@ -143,11 +178,19 @@ def _set_limits(limits: Limits) -> None:
         resource.setrlimit(name, (value, value))
 
 
-def _hidden_and_needed(course_root: Path) -> tuple[list[Path], list[Path]]:
-    """Folders to hide (the course and this checkout) and what under them the runner needs."""
-    hidden = sorted({course_root.resolve(), REPO})
-    needed = [Path(sys.prefix).resolve(), Path(dgm_utils.__file__).resolve().parent]
-    return hidden, [path for path in needed if any(path.is_relative_to(h) for h in hidden)]
+def _read_only_view() -> list[str]:
+    """bwrap arguments that show the system, the Python installation and ``dgm_utils``, read-only."""
+    args: list[str] = []
+    for path in SYSTEM_PATHS:
+        if os.path.islink(path) and path.count("/") == 1:
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    python = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(dgm_utils.__file__).resolve().parent}
+    for path in sorted(python):
+        if not any(path.is_relative_to(p) for p in SYSTEM_PATHS if not os.path.islink(p)):
+            args += ["--ro-bind", str(path), str(path)]
+    return args
 
 
 def _environment() -> dict[str, str]:
@@ -163,39 +206,75 @@ def _environment() -> dict[str, str]:
     }
 
 
-def build_command(mode: str, job: Path, repo: Path, limits: Limits) -> tuple[list[str], dict[str, str], Path]:
+def build_command(mode: str, job: Path, limits: Limits) -> tuple[list[str], dict[str, str], Path]:
     """The command, its environment and its working folder for one job."""
     python = [sys.executable, "-u"]
     args = ["--cell-timeout", str(limits.cell_seconds), "--max-output-bytes", str(limits.output_bytes)]
     env = _environment()
     if mode == "none":
         return [*python, str(RUNNER), *args], env, job
-    hidden, needed = _hidden_and_needed(repo)
-    bwrap = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-    for path in hidden:
-        bwrap += ["--tmpfs", str(path)]
-    for path in needed:
-        bwrap += ["--ro-bind", str(path), str(path)]
-    bwrap += [
+    bwrap = [
+        "bwrap", *_read_only_view(), "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
         "--ro-bind", str(RUNNER), "/tmp/runner.py",
         "--bind", str(job), JOB_MOUNT, "--chdir", JOB_MOUNT,
-        "--unshare-all", "--uid", NOBODY, "--gid", NOBODY,
-        "--die-with-parent", "--new-session", "--clearenv",
+        "--unshare-all", "--uid", NOBODY, "--gid", NOBODY, "--cap-drop", "ALL",
+        "--die-with-parent", "--new-session",
     ]
-    for key, value in env.items():
-        bwrap += ["--setenv", key, value]
-    return [*bwrap, *python, "/tmp/runner.py", *args], {}, job
+    return [*bwrap, *python, "/tmp/runner.py", *args, "--sandboxed"], env, job
 
 
-def run(notebook_json: str, job: Path, repo: Path, limits: Limits, mode: str | None = None) -> RunResult:
+def _exchange(process: subprocess.Popen, data: bytes, limits: Limits) -> tuple[bytes, bool, bool]:
+    """Send ``data``, read at most ``limits.result_bytes`` back; ``(stdout, timed_out, overflow)``."""
+    chunks: list[bytes] = []
+    overflow = threading.Event()
+
+    def write() -> None:
+        try:
+            process.stdin.write(data)
+            process.stdin.close()
+        except OSError:  # the runner ended before reading everything
+            pass
+
+    def read() -> None:
+        size = 0
+        while chunk := process.stdout.read1(1 << 16):
+            size += len(chunk)
+            if size > limits.result_bytes:
+                overflow.set()
+                _kill(process)
+                return
+            chunks.append(chunk)
+
+    threads = [threading.Thread(target=write, daemon=True), threading.Thread(target=read, daemon=True)]
+    for thread in threads:
+        thread.start()
+    try:
+        process.wait(timeout=limits.notebook_seconds)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        _kill(process)
+        timed_out = True
+    threads[1].join()
+    return b"".join(chunks), timed_out, overflow.is_set()
+
+
+def _kill(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def run(notebook_json: str, job: Path, limits: Limits, mode: str | None = None) -> RunResult:
     """Execute a prepared notebook in ``job`` (created here), the whole run time-limited."""
     mode = mode or sandbox_mode()
     if mode == "none":
         warnings.warn("bubblewrap not found: grading is NOT sandboxed (resource limits only)", stacklevel=2)
     job.mkdir(parents=True, exist_ok=True)
-    command, env, cwd = build_command(mode, job, repo, limits)
+    command, env, cwd = build_command(mode, job, limits)
     log = job.parent / f"{job.name}.log"
     cgroup = JobCgroup(f"{job.parent.parent.name}-{job.parent.name}-{job.name}-{os.getpid()}", limits)
+    key = secrets.token_bytes(32)
 
     def enter_limits() -> None:
         cgroup.enter()
@@ -204,20 +283,17 @@ def run(notebook_json: str, job: Path, repo: Path, limits: Limits, mode: str | N
     start = time.monotonic()
     with open(log, "wb") as log_file:
         process = subprocess.Popen(
-            command, cwd=cwd, env=env or None, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            command, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=log_file, start_new_session=True, preexec_fn=enter_limits,
         )
         try:
-            stdout, _ = process.communicate(notebook_json.encode(), timeout=limits.notebook_seconds)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            stdout, _ = process.communicate()
-            timed_out = True
+            stdout, timed_out, overflow = _exchange(process, key.hex().encode() + b"\n" + notebook_json.encode(), limits)
+            process.wait()
         finally:
             peak = cgroup.peak_memory()
             cgroup.close()
     with open(log, "rb") as log_file:
         log_file.seek(max(0, log.stat().st_size - 2000))
         tail = log_file.read().decode(errors="replace")
-    return RunResult(mode, process.returncode, timed_out, time.monotonic() - start, parse_cells(stdout), tail, peak)
+    cells, unsigned = parse_cells(stdout, key)
+    return RunResult(mode, process.returncode, timed_out, time.monotonic() - start, cells, tail, peak, unsigned, overflow)

@@ -12,19 +12,25 @@ with the reference's: element-wise within ``rtol``/``atol`` (``np.allclose``), o
 when ``low``/``high`` is given, by the range alone. Tolerances and ranges are read
 from the reference run only, so nothing a student's code writes can change them.
 
-Outside grading (``DGM_GRADER_RECORDS`` unset) ``record`` only checks its arguments.
+How a value travels: the grader's runner executes a test cell's hidden part itself,
+with a fresh copy of this module (not the one in ``sys.modules``, which the student's
+code could have patched) whose ``_TOKEN`` it sets to a secret of that cell. ``record``
+then publishes the value as a display message of type :data:`RECORD_MIME` carrying the
+token; the runner keeps only messages of the running hidden part with its token, and
+drops them from the outputs. Nothing is written to disk. Everywhere else (``_TOKEN``
+unset: in JupyterLab, in the student's own cells) ``record`` only checks its arguments.
 """
 from __future__ import annotations
 
-import json
-import os
+import base64
+import io
 import re
-from pathlib import Path
 
 import numpy as np
 
-RECORDS_ENV = "DGM_GRADER_RECORDS"
+RECORD_MIME = "application/vnd.dgm.record+json"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+_TOKEN: str | None = None  # set by the grader's runner on its private copy of this module
 
 
 def as_array(value) -> np.ndarray:
@@ -39,6 +45,13 @@ def as_array(value) -> np.ndarray:
     return array.astype(np.float64)
 
 
+def encode(array: np.ndarray) -> str:
+    """The array as base64 ``.npy`` bytes (no pickles)."""
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
 def record(
     name: str,
     value,
@@ -48,14 +61,13 @@ def record(
     low: float | None = None,
     high: float | None = None,
 ) -> None:
-    """Store ``value`` under ``name`` for the out-of-kernel verdict of the autograder."""
+    """Send ``value`` under ``name`` to the autograder's out-of-kernel verdict (a no-op outside grading)."""
     if not _NAME.match(name):
         raise ValueError(f"record name {name!r} must match {_NAME.pattern}")
     array = as_array(value)
-    folder = os.environ.get(RECORDS_ENV)
-    if not folder:
+    if _TOKEN is None:
         return
-    path = Path(folder)
+    from IPython.display import publish_display_data
+
     spec = {"rtol": rtol, "atol": atol, "low": low, "high": high}
-    np.save(path / f"{name}.npy", array, allow_pickle=False)
-    (path / f"{name}.json").write_text(json.dumps(spec))
+    publish_display_data({RECORD_MIME: {"token": _TOKEN, "name": name, "spec": spec, "npy": encode(array)}})

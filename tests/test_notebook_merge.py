@@ -43,10 +43,14 @@ def sources(nb):
     return [cell.source for cell in nb.cells if cell.cell_type == "code"]
 
 
-def test_markers_are_stripped_and_hidden_tests_kept():
+def hidden(cell):
+    return cell.metadata.get("dgm", {}).get("hidden", "")
+
+
+def test_markers_are_stripped_and_hidden_tests_moved_out_of_the_source():
     ref = reference_notebook(source_notebook())
     assert "### " not in "".join(sources(ref))
-    assert "assert f(3) == 6" in ref.cells[3].source
+    assert ref.cells[3].source == "assert f(1) == 2" and hidden(ref.cells[3]) == "assert f(3) == 6"
     assert strip_markers("a\n    ### BEGIN SOLUTION\nb") == "a\nb"
 
 
@@ -54,7 +58,8 @@ def test_answers_kept_tests_restored_from_source():
     nb = student()
     nb.cells[3].source = "pass  # a student emptied the test"
     merged = build_graded_notebook(nb, source_notebook(), release_notebook())
-    assert sources(merged) == ["import math", "def f(x):\n    return x + x", "assert f(1) == 2\nassert f(3) == 6"]
+    assert sources(merged) == ["import math", "def f(x):\n    return x + x", "assert f(1) == 2"]
+    assert hidden(merged.cells[3]) == "assert f(3) == 6"
 
 
 def test_tags_and_foreign_metadata_are_dropped():
@@ -64,14 +69,15 @@ def test_tags_and_foreign_metadata_are_dropped():
         cell.metadata["jupyter"] = {"source_hidden": True}
     nb.cells[3].metadata["nbgrader"]["grade"] = False
     merged = build_graded_notebook(nb, source_notebook(), release_notebook())
-    assert all(set(cell.metadata) <= {"nbgrader"} for cell in merged.cells)
+    assert all(set(cell.metadata) <= {"nbgrader", "dgm"} for cell in merged.cells)
+    assert all(set(cell.metadata.get("dgm", {})) <= {"hidden", "student"} for cell in merged.cells)
     assert merged.cells[3].metadata["nbgrader"]["grade"] is True
 
 
 def test_deleted_and_stripped_test_cells_come_back():
     nb = student()
     del nb.cells[3]
-    assert "assert f(3) == 6" in build_graded_notebook(nb, source_notebook(), release_notebook()).cells[-1].source
+    assert hidden(build_graded_notebook(nb, source_notebook(), release_notebook()).cells[-1]) == "assert f(3) == 6"
     nb = student()
     nb.cells[3].metadata = {}
     nb.cells[3].source = "print('tests? what tests')"
@@ -93,12 +99,49 @@ def test_added_cells_kept_duplicates_demoted_missing_answers_stubbed():
     assert "raise NotImplementedError()" in merged.cells[2].source
 
 
+def test_answers_without_metadata_or_with_the_old_schema_still_count():
+    """An editor that drops metadata, or nbgrader's schema 0/1: the answer is matched by what it defines."""
+    def old_schema(cell):  # as in nbgrader's own test-v0 fixture: no schema_version, no locked, points as text
+        meta = cell.metadata.get("nbgrader", {})
+        cell.metadata["nbgrader"] = {k: str(v) if k == "points" else v for k, v in meta.items()
+                                     if k not in ("schema_version", "locked")}
+
+    for edit in (lambda cell: cell.metadata.clear(), old_schema):
+        nb = student()
+        for cell in nb.cells:
+            edit(cell)
+        merged = build_graded_notebook(nb, source_notebook(), release_notebook())
+        assert sources(merged) == ["import math", "def f(x):\n    return x + x", "assert f(1) == 2"]
+        assert grade_id(merged.cells[2]) == "f_solution" and hidden(merged.cells[3])
+
+
+def test_a_test_cell_copied_above_the_answer_costs_nothing():
+    nb = student()
+    nb.cells.insert(2, nbformat.from_dict(json.loads(json.dumps(nb.cells[3]))))
+    merged = build_graded_notebook(nb, source_notebook(), release_notebook())
+    assert sources(merged) == ["import math", "def f(x):\n    return x + x", "assert f(1) == 2"]
+
+
+def test_written_answers_without_metadata_stay_answers():
+    source = source_notebook()
+    source.cells.append(v4.new_markdown_cell("Why?"))
+    source.cells.append(v4.new_markdown_cell("### BEGIN SOLUTION\nBecause.\n### END SOLUTION",
+                                             metadata=meta(grade=True, solution=True, grade_id="why", points=1)))
+    release = release_notebook()
+    release.cells += [v4.new_markdown_cell("Why?"), v4.new_markdown_cell("YOUR ANSWER HERE", metadata=source.cells[-1].metadata)]
+    nb = student()
+    nb.cells += [v4.new_markdown_cell("Why?"), v4.new_markdown_cell("Since f is linear.")]
+    merged = build_graded_notebook(nb, source, release)
+    assert merged.cells[-1].source == "Since f is linear." and grade_id(merged.cells[-1]) == "why"
+
+
 @pytest.mark.parametrize("content, reason", [
     (b"{not json", "not JSON"),
     (json.dumps({"nbformat": 3, "cells": []}).encode(), "nbformat 4"),
     (json.dumps({"nbformat": 4, "nbformat_minor": 5, "cells": [{"cell_type": "code"}], "metadata": {}}).encode(),
      "not a valid notebook"),
     (b"\xff\xfe", "not JSON"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
 ])
 def test_broken_notebooks_have_a_clear_reason(tmp_path, content, reason):
     path = tmp_path / "nb.ipynb"

@@ -72,10 +72,10 @@ def test_a_grader_bug_on_one_submission_fails_it_alone(tmp_path, monkeypatch):
     submit_all(course)
     audit = pipeline.audit
 
-    def audit_that_breaks_on_cat(graded, source):
+    def audit_that_breaks_on_cat(graded):
         if any("x + x" in cell.source for cell in graded.cells):
             raise RuntimeError("a bug in the grader")
-        return audit(graded, source)
+        return audit(graded)
 
     monkeypatch.setattr(pipeline, "audit", audit_that_breaks_on_cat)
     results = {r.student: r for r in cli.grade(course, A, workers=2, limits=LIMITS)}
