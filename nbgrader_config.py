@@ -22,3 +22,5 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.Execute.timeout = 120
 c.ZipCollectApp.archive_directory = "autograder/downloaded/{assignment_id}/archive"
 c.ZipCollectApp.extracted_directory = "autograder/downloaded/{assignment_id}/extracted"
+# `nbgrader export`: nbgrader's columns plus `status` (e.g. "needs manual grading"); autograder/export.py.
+c.ExportApp.plugin_class = "autograder.export.LmsExportPlugin"

@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,7 +26,8 @@ from tqdm.auto import tqdm
 from . import ledger
 from .collect import collect
 from .course import Course
-from .gradebook import format_table, nbgrader, store, write_table
+from .gradebook import nbgrader, registered, store, submitted_students
+from .gradetable import format_table, rows, write_csv
 from .pipeline import SubmissionResult, grade_batch
 from .reference import InstructorError, reference_checks, reference_key
 from .sandbox import Limits, sandbox_mode
@@ -32,7 +35,24 @@ from .sandbox import Limits, sandbox_mode
 NOT_SANDBOXED = "WARNING: bubblewrap (bwrap) not found: submissions run WITHOUT a sandbox (resource limits only)."
 
 
+class UsageError(Exception):
+    """Bad input from the command line: the message says what to do (exit code 2)."""
+
+
+class FeedbackError(Exception):
+    """Every grade is stored, but nbgrader could not write the feedback (exit code 1)."""
+
+    def __init__(self, message: str, results: list[SubmissionResult]):
+        super().__init__(message)
+        self.results = results
+
+
 def release(course: Course, assignments: list[str]) -> None:
+    """``course/`` from ``solutions/`` and the assignments registered in the gradebook (nbgrader)."""
+    unknown = sorted(set(assignments) - set(course.assignments()))
+    if unknown:
+        raise UsageError(f"no such assignment in {course.solutions}: {', '.join(unknown)} "
+                         f"(known: {', '.join(course.assignments())})")
     for assignment in assignments or course.assignments():
         nbgrader(course, "generate_assignment", assignment, "--force")
 
@@ -42,19 +62,67 @@ def in_shard(student: str, shard: tuple[int, int]) -> bool:
     return int(hashlib.sha256(student.encode()).hexdigest(), 16) % count == index
 
 
+def remove_orphans(course: Course, assignment: str) -> list[str]:
+    """Delete autograded folders the gradebook has no submission for (left by a crashed run).
+
+    nbgrader's feedback step fails on them, and their notebooks were never graded into the
+    gradebook: the submission is graded again. Returns the students whose folder went.
+    """
+    known = submitted_students(course, assignment)
+    orphans = sorted(p for p in course.autograded.glob(f"*/{assignment}") if p.parent.name not in known)
+    for folder in orphans:
+        shutil.rmtree(folder)
+    return [p.parent.name for p in orphans]
+
+
+def prepare(course: Course, assignment: str) -> None:
+    """Before anything runs: ``assignment`` exists, is released and in the gradebook; no leftovers."""
+    if assignment not in course.assignments():
+        raise UsageError(f"no such assignment in {course.solutions}: {assignment!r} "
+                         f"(known: {', '.join(course.assignments()) or 'none'})")
+    released = all((course.release / assignment / f"{nb}.ipynb").is_file() for nb in course.notebooks(assignment))
+    if not (released and registered(course, assignment)):
+        print(f"{assignment} is not released and registered in the gradebook yet: releasing it "
+              "(dgm-grade release, i.e. nbgrader generate_assignment)", file=sys.stderr)
+        release(course, [assignment])
+    orphans = remove_orphans(course, assignment)
+    if orphans:
+        print(f"{assignment}: removed the autograded folders of an interrupted run, to be graded again: "
+              f"{', '.join(orphans)}", file=sys.stderr)
+
+
+def store_and_record(course: Course, result: SubmissionResult, fingerprint: str | None) -> None:
+    """Store one result in the gradebook, then in the ledger; a result that cannot be stored fails."""
+    try:
+        store(course, result)
+    except Exception as error:  # the gradebook refused it: say so, and grade it again next time
+        result.status = "failed"
+        result.reasons.append(f"not stored in the gradebook ({type(error).__name__}: {error})")
+        return
+    ledger.save(course, result, None if result.internal_error else fingerprint)
+
+
 def grade(
     course: Course, assignment: str, workers: int, limits: Limits,
-    force: bool = False, shard: tuple[int, int] = (0, 1),
+    force: bool = False, shard: tuple[int, int] = (0, 1), students: list[str] | None = None,
+    feedback: bool = True,
 ) -> list[SubmissionResult]:
-    """Grade the collected submissions of ``assignment`` (one result per student and notebook)."""
+    """Grade the collected submissions of ``assignment`` (one result per student and notebook).
+
+    ``students`` limits the batch to these students; ``feedback=False`` skips nbgrader's
+    feedback step. Each grade is stored as it comes. Raises ``FeedbackError`` (after
+    everything is stored) when nbgrader's feedback step fails.
+    """
+    prepare(course, assignment)
     if sandbox_mode() == "none":
         print(NOT_SANDBOXED, file=sys.stderr)
     start = time.monotonic()
     notebooks = course.notebooks(assignment)
     reference = {nb: reference_checks(course, assignment, nb, limits) for nb in notebooks}
     keys = {nb: reference_key(course, assignment, nb) for nb in notebooks}
+    wanted = course.students(assignment) if students is None else students
     done, todo = [], []
-    for student in (s for s in course.students(assignment) if in_shard(s, shard)):
+    for student in (s for s in wanted if in_shard(s, shard)):
         for nb in notebooks:
             key = ledger.fingerprint(course, assignment, student, keys[nb])
             stored = None if force else ledger.load(course, student, assignment, nb, key)
@@ -63,18 +131,21 @@ def grade(
 
     with tqdm(total=len(todo), desc=f"grading {assignment}", unit="nb") as bar:
         def finish(result: SubmissionResult) -> None:
-            store(course, result)
-            if not result.internal_error:  # else the next run grades it again
-                ledger.save(course, result, fingerprints[result.student, result.notebook])
+            store_and_record(course, result, fingerprints[result.student, result.notebook])
             bar.update()
 
         graded = grade_batch(course, assignment, [(s, nb) for s, nb, _ in todo], reference, limits, workers, finish)
-    if graded:
-        nbgrader(course, "generate_feedback", assignment, "--force")
     results = sorted(done + graded, key=lambda r: (r.student, r.notebook))
     count = {status: sum(r.status == status for r in graded) for status in ("graded", "flagged", "failed")}
     print(f"{assignment}: {count['graded']} graded, {count['flagged']} flagged for review, {count['failed']} failed, "
           f"{len(done)} unchanged since last graded; {time.monotonic() - start:.0f} s")
+    if graded and feedback:
+        remove_orphans(course, assignment)  # a result the gradebook refused: no feedback without a grade
+        try:
+            nbgrader(course, "generate_feedback", assignment, "--force")
+        except subprocess.CalledProcessError as error:
+            raise FeedbackError(f"{assignment}: every grade is stored, but nbgrader generate_feedback failed "
+                                f"(exit code {error.returncode}); run it again after fixing the cause", results)
     return results
 
 
@@ -105,33 +176,56 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--db-url", default=None, help="SQLAlchemy URL of the gradebook (default: SQLite)")
         p.add_argument("--root", type=Path, default=Course.root, help="the course directory (default: this checkout)")
     args = parser.parse_args(argv)
-    course = Course(args.root.resolve(), database=args.db_url)
+    root = args.root.resolve()
+    if not (root / "solutions").is_dir():
+        parser.error(f"{root} is not a course directory (it has no solutions/ folder); see --root")
+    try:
+        return run(args, Course(root, database=args.db_url))
+    except UsageError as error:
+        print(f"dgm-grade {args.command}: {error}", file=sys.stderr)
+        return 2
+    except InstructorError as error:
+        print(f"instructor error: {error}", file=sys.stderr)
+        return 2
 
+
+def run(args: argparse.Namespace, course: Course) -> int:
+    """One parsed ``dgm-grade`` command; the exit code."""
     if args.command == "release":
         release(course, args.assignments)
         return 0
     if args.command == "collect":
+        if args.assignment not in course.assignments():
+            raise UsageError(f"no such assignment: {args.assignment!r} (known: {', '.join(course.assignments())})")
         found = collect(course, args.assignment, Path(args.source))
         print(f"collected {len(found.students)} submissions", *found.rejected, sep="\n  ")
         return 0
     limits = Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout)
     assignments = [args.assignment] if args.command == "grade" else course.assignments()
     results: list[SubmissionResult] = []
-    try:
-        for assignment in assignments:
-            if args.command == "demo":
-                release(course, [assignment])
-                collect(course, assignment, course.samples / assignment)
+    complete = True
+    for assignment in assignments:
+        if args.command == "demo":
+            release(course, [assignment])
+            collect(course, assignment, course.samples / assignment)
+        try:
             results += grade(course, assignment, args.workers, limits,
                              force=getattr(args, "force", False), shard=getattr(args, "shard", (0, 1)))
-    except InstructorError as error:
-        print(f"instructor error: {error}", file=sys.stderr)
-        return 2
+        except FeedbackError as error:
+            print(error, file=sys.stderr)
+            results += error.results
+            complete = False
+    report(course, results, assignments)
+    return 0 if complete and all(r.status != "failed" for r in results) else 1
+
+
+def report(course: Course, results: list[SubmissionResult], assignments: list[str]) -> None:
+    """Write ``grades.csv`` and nbgrader's export (everything in the gradebook); print this run's rows."""
     nbgrader(course, "export", "--to", str(course.work / "grades_nbgrader.csv"))
-    write_table(course, course.work / "grades.csv", results)
-    print(format_table(results))
+    table = rows(course, results)
+    write_csv(course.work / "grades.csv", table)
+    print(format_table([row for row in table if row.assignment in assignments]))
     print(f"grades: {course.work / 'grades.csv'} (nbgrader's export: grades_nbgrader.csv); feedback: {course.feedback}")
-    return 0 if all(r.status != "failed" for r in results) else 1
 
 
 if __name__ == "__main__":

@@ -36,7 +36,8 @@ def _path(course: Course, result_or_key: SubmissionResult | tuple[str, str, str]
     return course.autograded / student / assignment / f"{notebook}.grade.json"
 
 
-def save(course: Course, result: SubmissionResult, key: str) -> None:
+def save(course: Course, result: SubmissionResult, key: str | None) -> None:
+    """Store ``result``; ``key=None`` keeps it for the grade table only (it is graded again next time)."""
     path = _path(course, result)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -50,8 +51,22 @@ def load(course: Course, student: str, assignment: str, notebook: str, key: str)
         stored = json.loads(_path(course, (student, assignment, notebook)).read_text())
     except (OSError, ValueError):
         return None
-    if stored.get("fingerprint") != key:
+    if stored.get("fingerprint") is None or stored.get("fingerprint") != key:
         return None
-    fields = stored["result"]
-    fields["verdicts"] = {g: CellVerdict(**v) for g, v in fields["verdicts"].items()}
+    return _result(stored["result"])
+
+
+def _result(fields: dict) -> SubmissionResult:
+    """A stored result; fields the current ``SubmissionResult`` does not have are dropped."""
+    known = {f.name for f in dataclasses.fields(SubmissionResult)}
+    fields = {k: v for k, v in fields.items() if k in known}
+    fields["verdicts"] = {g: CellVerdict(**v) for g, v in fields.get("verdicts", {}).items()}
     return SubmissionResult(**fields)
+
+
+def stored(course: Course, student: str, assignment: str, notebook: str) -> SubmissionResult | None:
+    """The last result stored for this notebook, whatever it was graded from (for the grade table)."""
+    try:
+        return _result(json.loads(_path(course, (student, assignment, notebook)).read_text())["result"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
