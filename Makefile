@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PIP_INSTALL := $(PY) -m pip install -q -c constraints.txt
+# TORCH_INDEX: a second package index for torch, e.g. make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# (on Linux PyPI's torch pulls the multi-GB CUDA libraries; that index has the CPU build). Unset: PyPI only.
+TORCH_INDEX ?=
+PIP_INSTALL := $(PY) -m pip install -q -c constraints.txt $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 
 .PHONY: setup sandbox browser demo test release samples bundle docs benchmark clean
 
