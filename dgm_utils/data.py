@@ -221,25 +221,50 @@ def kl_gap(
 
 @dataclass
 class DigitsSplit:
-    """scikit-learn digits (8x8, values 0..16) as float32 tensors of shape (n, 64)."""
+    """scikit-learn digits (8x8, values 0..16) as float32 tensors of shape (n, 64), with their labels.
+
+    ``train_labels``, ``val_labels`` and ``test_labels`` are int64 tensors (n,) of the digit
+    classes 0..9, in the order of the images.
+    """
 
     train: Tensor
     val: Tensor
     test: Tensor
+    train_labels: Tensor | None = None
+    val_labels: Tensor | None = None
+    test_labels: Tensor | None = None
 
 
 def load_digits_split(seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15) -> DigitsSplit:
-    """The 1797 digits split by a fixed random permutation (seeded by ``seed``).
+    """The 1797 digits split by a fixed random permutation (seeded by ``seed``), labels kept.
 
     round(1797 * test_fraction) images go to test, round(1797 * val_fraction) to val and
     the rest to train (1257 / 270 / 270 with the defaults).
     """
     from sklearn.datasets import load_digits
 
-    x = torch.as_tensor(load_digits().data, dtype=torch.float32)
-    x = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))]
+    digits = load_digits()
+    order = torch.randperm(len(digits.data), generator=torch.Generator().manual_seed(seed))
+    x = torch.as_tensor(digits.data, dtype=torch.float32)[order]
+    y = torch.as_tensor(digits.target, dtype=torch.int64)[order]
     n_test, n_val = round(len(x) * test_fraction), round(len(x) * val_fraction)
-    return DigitsSplit(train=x[n_test + n_val :], val=x[n_test : n_test + n_val], test=x[:n_test])
+    val, train = slice(n_test, n_test + n_val), slice(n_test + n_val, None)
+    return DigitsSplit(train=x[train], val=x[val], test=x[:n_test],
+                       train_labels=y[train], val_labels=y[val], test_labels=y[:n_test])
+
+
+def per_pixel_bits_per_dim(train: Tensor, test: Tensor, levels: int = DIGITS_LEVELS, smoothing: float = 1.0) -> float:
+    """Bits/dim on ``test`` of independent per-pixel categorical distributions fitted on ``train``.
+
+    The baseline every image model of the course must beat: pixel d takes level k with
+    probability (count_dk + smoothing) / (n + levels * smoothing), counts from ``train``
+    (add-one smoothing by default, so no test level has probability 0). Exact discrete
+    bits/dim: -mean over test images and pixels of log2 P(x_d). Images (n, D) with integer
+    values in {0, ..., levels - 1}.
+    """
+    counts = torch.stack([(train == k).sum(0) for k in range(levels)]).double() + smoothing  # (levels, D)
+    log_probs = (counts / counts.sum(0)).log()
+    return -log_probs.gather(0, test.long()).mean().item() / math.log(2)
 
 
 def dequantize(x: Tensor, generator: torch.Generator | None = None) -> Tensor:

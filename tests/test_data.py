@@ -19,6 +19,7 @@ from dgm_utils.data import (
     kl_gap,
     load_digits_split,
     load_mnist,
+    per_pixel_bits_per_dim,
     two_moons,
 )
 
@@ -177,6 +178,33 @@ def test_digits_split():
     assert torch.equal(again.train, split.train) and torch.equal(again.test, split.test)
     assert not torch.equal(load_digits_split(seed=1).train, split.train)
     assert len(load_digits_split(val_fraction=0.1, test_fraction=0.2).test) == round(1797 * 0.2)
+
+
+def test_digits_split_keeps_the_labels():
+    from sklearn.datasets import load_digits
+
+    digits, split = load_digits(), load_digits_split()
+    label_of = {tuple(row): int(label) for row, label in zip(digits.data.astype(int).tolist(), digits.target)}
+    for images, labels in ((split.train, split.train_labels), (split.val, split.val_labels), (split.test, split.test_labels)):
+        assert labels.dtype == torch.int64 and labels.shape == (len(images),)
+        # every image carries the label scikit-learn gives it (images that occur twice share their label)
+        assert all(label_of[tuple(row)] == label for row, label in zip(images.int().tolist(), labels.tolist()))
+    assert set(split.train_labels.tolist()) == set(range(10))
+
+
+def test_per_pixel_bits_per_dim():
+    levels = 5
+    # every level equally often at every pixel: the fitted distributions are uniform, log2(levels) bits/dim
+    balanced = torch.arange(levels).repeat(4)[:, None].expand(4 * levels, 3)
+    assert per_pixel_bits_per_dim(balanced, balanced[:7], levels=levels) == pytest.approx(math.log2(levels))
+    # a constant pixel: add-one smoothing gives the seen level (n + 1) / (n + levels)
+    constant = torch.zeros(10, 1)
+    expected = -math.log2(11 / 15)
+    assert per_pixel_bits_per_dim(constant, constant[:2], levels=levels) == pytest.approx(expected)
+    assert per_pixel_bits_per_dim(constant, torch.ones(1, 1), levels=levels) == pytest.approx(-math.log2(1 / 15))
+    split = load_digits_split()
+    baseline = per_pixel_bits_per_dim(split.train, split.test)
+    assert 2.0 < baseline < math.log2(DIGITS_LEVELS)
 
 
 def test_dequantize():
