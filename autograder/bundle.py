@@ -7,9 +7,10 @@ Writes ``DIR`` (default ``dist/dgm-course``)::
     course/<assignment>/*.ipynb   the release, as nbgrader generated it (course/)
     dgm_utils/                    the course package, with the check ``dgm-validate``
     pyproject.toml                installs dgm_utils and dgm-validate only (no autograder)
-    environment.yml               the same packages for conda (this repository's file)
+    environment.yml               the same packages for conda (this repository's, installing the bundle)
     constraints.txt               pins torch to the CPU wheel
     nbgrader_config.py            the students' one: time limit of nbgrader's Validate button
+    jupyter-config/               installed into the environment: nbgrader's student extensions only
     STUDENTS.md                   set-up with conda or pip, checks, submission
 
 and with ``--zip`` also ``DIR.zip`` (one top folder, for an LMS). Before anything is
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import re
 import shutil
 import sys
@@ -35,9 +37,10 @@ import nbformat
 import dgm_utils
 
 from .course import REPO, Course
+from .leaks import bundle_leaks, released_assignment, released_ignore
 
 TOP_LEVEL = {"course", "dgm_utils", "pyproject.toml", "environment.yml", "constraints.txt",
-             "nbgrader_config.py", "STUDENTS.md"}
+             "nbgrader_config.py", "STUDENTS.md", "jupyter-config"}
 REGION = re.compile(r"^\s*#+\s*BEGIN (SOLUTION|HIDDEN TESTS)\s*$(.*?)^\s*#+\s*END \1\s*$", re.M | re.S)
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 DISTINCTIVE = 20  # characters: shorter lines and runs of a region are too common to count as a leak
@@ -53,11 +56,35 @@ c.Execute.timeout = 600
 '''
 
 
+# The students' role: nbgrader's assignment list and Validate button, none of the instructor's
+# tools. nbgrader enables all its extensions from {prefix}/etc/jupyter/jupyter_server_config.d/
+# nbgrader.json; these files sort after it, so they win (as `jupyter server extension disable`
+# and `jupyter labextension disable` would, without a second command for the student).
+INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
+INSTRUCTOR_LAB_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                          "@jupyter/nbgrader:course-list")
+STUDENT_ROLE = {
+    "etc/jupyter/jupyter_server_config.d": {
+        "ServerApp": {"jpserver_extensions": {name: False for name in INSTRUCTOR_SERVER_EXTENSIONS}}},
+    "etc/jupyter/labconfig/page_config.d": {"disabledExtensions": {name: True for name in INSTRUCTOR_LAB_PLUGINS}},
+}
+ROLE_FILE = "nbgrader_students.json"
+
+
+def student_role_files() -> dict[str, str]:
+    """``bundle path -> JSON`` of the files that switch the instructor's extensions off."""
+    return {f"jupyter-config/{where.removeprefix('etc/jupyter/')}/{ROLE_FILE}": json.dumps(config, indent=2) + "\n"
+            for where, config in STUDENT_ROLE.items()}
+
+
 def students_pyproject(project: dict) -> str:
     """The bundle's pyproject.toml: this project's dependencies, package dgm_utils only."""
     deps = "".join(f'    "{d}",\n' for d in project["dependencies"])
+    data_files = "".join(f'"{where}" = ["jupyter-config/{where.removeprefix("etc/jupyter/")}/{ROLE_FILE}"]\n'
+                         for where in STUDENT_ROLE)
     return f'''# The students' install: dgm_utils and its dependencies, nothing of the grader.
-#   pip install -c constraints.txt -e .      (or: conda env create -f environment.yml)
+#   pip install -c constraints.txt .      (or: conda env create -f environment.yml)
+# Not editable (-e): setuptools installs the data files (jupyter-config/) only from a real wheel.
 [build-system]
 requires = ["setuptools>=68"]
 build-backend = "setuptools.build_meta"
@@ -76,13 +103,27 @@ dgm-validate = "dgm_utils.validate:main"
 
 [tool.setuptools]
 packages = ["dgm_utils"]
-'''
+
+# nbgrader's student extensions only (assignment list, Validate): see jupyter-config/.
+[tool.setuptools.data-files]
+{data_files}'''
 
 
 def students_constraints(repo: Path) -> str:
     pins = [line for line in (repo / "constraints.txt").read_text().splitlines() if line and not line.startswith("#")]
     return ("# Every install goes through this file: pip install -c constraints.txt ...\n"
             "# torch: the CPU wheel; an unpinned torch pulls a multi-GB CUDA build.\n" + "\n".join(pins) + "\n")
+
+
+EDITABLE = "      - -e .\n"
+
+
+def students_environment(repo: Path) -> str:
+    """This repository's ``environment.yml``, installing the bundle as a wheel (its Jupyter set-up included)."""
+    text = (repo / "environment.yml").read_text()
+    if EDITABLE not in text:
+        raise ValueError(f"environment.yml: expected the line {EDITABLE.strip()!r}")
+    return text.replace(EDITABLE, "      - .   # the course package and the students' Jupyter set-up\n")
 
 
 def _ignore(folder: str, names: list[str]) -> set[str]:
@@ -95,12 +136,16 @@ def write(course: Course, target: Path, assignments: list[str]) -> None:
     target.mkdir(parents=True)
     for assignment in assignments:
         shutil.copytree(course.release / assignment, target / "course" / assignment, ignore=_ignore)
-    shutil.copytree(REPO / "dgm_utils", target / "dgm_utils", ignore=_ignore)
-    shutil.copy(REPO / "environment.yml", target / "environment.yml")
+    skip = released_ignore(assignments, course)  # answers of the bundled assignments and later ones
+    shutil.copytree(REPO / "dgm_utils", target / "dgm_utils", ignore=lambda f, n: _ignore(f, n) | skip(f, n))
+    (target / "environment.yml").write_text(students_environment(REPO))
     shutil.copy(REPO / "STUDENTS.md", target / "STUDENTS.md")
     (target / "constraints.txt").write_text(students_constraints(REPO))
     (target / "pyproject.toml").write_text(students_pyproject(project))
     (target / "nbgrader_config.py").write_text(STUDENTS_CONFIG)
+    for rel, text in student_role_files().items():
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        (target / rel).write_text(text)
 
 
 def _texts(bundle: Path):
@@ -174,6 +219,9 @@ def _searched(secret: Secret, rel: str, bundled: set[str]) -> bool:
     region body counts, and only when both assignments are in the bundle. Lines are
     searched in notebooks and Markdown only (a library may share a line).
     """
+    released = released_assignment(rel)
+    if released and secret.assignment <= released:  # answers handed out after that deadline (leaks.bundle_leaks)
+        return False
     parts = rel.split("/")
     if parts[0] == "course" and len(parts) > 2 and parts[1] != secret.assignment:
         return secret.kind == "body" and secret.assignment in bundled
@@ -209,6 +257,7 @@ def leaks(bundle: Path, course: Course = Course()) -> list[str]:
             if secret.text in (text if secret.kind == "line" else normal):
                 problems.append(f"{rel}: holds {'a whole region' if secret.kind == 'body' else 'text'} of "
                                 f"{secret.where}: {secret.text.splitlines()[0][:80]!r}")
+    problems += bundle_leaks(bundle, course)  # given code and visible tests, compared as syntax trees
     return sorted(set(problems))
 
 

@@ -1,4 +1,5 @@
 """The students' bundle (``python -m autograder.bundle``): complete, leaks nothing, installs and runs alone."""
+import json
 import os
 import re
 import shutil
@@ -12,8 +13,9 @@ import nbformat
 import pytest
 
 import dgm_utils
-from autograder.bundle import MARKERS, REGION, TOP_LEVEL, build, leaks, zip_path
+from autograder.bundle import MARKERS, REGION, TOP_LEVEL, build, leaks, students_environment, zip_path
 from autograder.course import REPO, Course
+from tests.roles import PROBE, STUDENT
 from tests.support import answer_sheet, submission
 
 COURSE = Course()
@@ -39,7 +41,7 @@ def test_bundle_holds_what_a_student_needs(bundle):
             assert (bundle / "course" / assignment / path.name).read_bytes() == path.read_bytes()
     for path in (REPO / "dgm_utils").glob("*.py"):
         assert (bundle / "dgm_utils" / path.name).read_bytes() == path.read_bytes()
-    assert (bundle / "environment.yml").read_text() == (REPO / "environment.yml").read_text()
+    assert (bundle / "environment.yml").read_text() == students_environment(REPO)
 
     ours = tomllib.loads((REPO / "pyproject.toml").read_text())
     theirs = tomllib.loads((bundle / "pyproject.toml").read_text())
@@ -50,7 +52,7 @@ def test_bundle_holds_what_a_student_needs(bundle):
     pins = {line for line in (REPO / "constraints.txt").read_text().splitlines() if line and line[0] != "#"}
     assert pins <= set((bundle / "constraints.txt").read_text().splitlines())
     guide = (bundle / "STUDENTS.md").read_text()
-    for needed in ("pip install -c constraints.txt -e .", "conda env create -f environment.yml", "dgm-validate",
+    for needed in ("pip install -c constraints.txt .", "conda env create -f environment.yml", "dgm-validate",
                    "Validate", "DGM_FAST=1"):
         assert needed in guide
 
@@ -108,7 +110,8 @@ def test_leak_check_catches_planted_leaks(bundle, tmp_path):
 
 @pytest.mark.slow
 def test_bundle_installs_in_a_fresh_venv_and_its_notebooks_run_from_it_alone(bundle, tmp_path):
-    """``pip install -c constraints.txt -e .`` in a new venv; dgm-validate on a notebook, with nothing of this checkout."""
+    """``pip install -c constraints.txt .`` in a new venv; dgm-validate on a notebook, with nothing of this checkout;
+    Jupyter there has nbgrader's student extensions only."""
     home = tmp_path / "student" / bundle.name
     shutil.copytree(bundle, home)
     venv = tmp_path / "venv"
@@ -122,7 +125,7 @@ def test_bundle_installs_in_a_fresh_venv_and_its_notebooks_run_from_it_alone(bun
 
     start = time.monotonic()
     assert sh(sys.executable, "-m", "venv", venv).returncode == 0
-    install = sh(venv / "bin" / "pip", "install", "-q", "-c", "constraints.txt", "-e", ".")
+    install = sh(venv / "bin" / "pip", "install", "-q", "-c", "constraints.txt", ".")
     installed = time.monotonic()
     assert install.returncode == 0, install.stderr[-3000:]
     probe = sh(venv / "bin" / "python", "-c", "import dgm_utils, torch, nbgrader; print(dgm_utils.__file__); "
@@ -130,6 +133,9 @@ def test_bundle_installs_in_a_fresh_venv_and_its_notebooks_run_from_it_alone(bun
     assert probe.returncode == 0, probe.stderr
     where, torch_version, grader = probe.stdout.split()
     assert where.startswith(str(home)) and torch_version.startswith("2.13.0") and grader == "no-autograder", probe.stdout
+
+    roles = sh(venv / "bin" / "python", "-c", PROBE)
+    assert roles.returncode == 0 and json.loads(roles.stdout) == STUDENT, roles
 
     notebook = home / "course" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     unfinished = sh(venv / "bin" / "dgm-validate", notebook, timeout=600)

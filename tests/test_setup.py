@@ -32,4 +32,4 @@ def test_guides_say_how_to_get_the_cpu_build_everywhere(guide):
     if guide == "README.md":
         assert f"make setup TORCH_INDEX={CPU_INDEX}" in text
     else:
-        assert re.search(rf"pip install --extra-index-url {re.escape(CPU_INDEX)} -c constraints.txt -e \.", text)
+        assert re.search(rf"pip install --extra-index-url {re.escape(CPU_INDEX)} -c constraints.txt \.$", text, re.M)
