@@ -32,6 +32,7 @@ from __future__ import annotations
 import ast
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,19 @@ CONSTRUCTORS = {"zeros", "ones", "empty", "full", "eye", "arange", "linspace", "
 DROPPED_KEYWORDS = {"dtype", "device", "generator"}
 RELEASED = "dgm_utils/released"  # one module per finished assignment: a<assignment>.py
 RELEASED_IMPORT = re.compile(r"dgm_utils\.released\.a(\w+)")
+
+# Leaks found when this check was written, in code this change could not edit (assignments 01-03 are
+# being rewritten): (where, kind, task) -> why it is tolerated for now. Nothing else is; a fix removes its line.
+KNOWN: dict[tuple[str, str, str], str] = {
+    ("02_linear_autoregressive_flows", "name", "standard_normal_log_prob"):
+        "02's given code redefines 01's graded task; to import from dgm_utils.released.a01_change_of_variables",
+    ("03_realnvp_glow", "name", "standard_normal_log_prob"):
+        "03's given code redefines 01's graded task; to import from dgm_utils.released.a01_change_of_variables",
+    ("01_change_of_variables", "fragment", "forward_kl"):
+        "the given Flow.log_prob, log p(f(x)) + log|det J_f|, which forward_kl's reference writes inline",
+    ("dgm_utils/data.py", "fragment", "normal_log_prob"):
+        "the exact 2D densities' private _normal_log_prob is 04's warm-up normal_log_prob",
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,16 @@ class Leak:
     kind: str  # "name", "body", "fragment" or "order"
     task: Task | None
     detail: str
+    owner: str | None = None  # the assignment of a notebook cell; None for a module
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """``(assignment or module, kind, task)``: what ``KNOWN`` lists, independent of cell numbers."""
+        return (self.owner or self.where, self.kind, self.task.name if self.task else "")
+
+    @property
+    def known(self) -> bool:
+        return self.key in KNOWN
 
     def __str__(self) -> str:
         if self.task is None:
@@ -223,19 +247,19 @@ def check_source(where: str, source: str, tasks: list[Task], owner: str | None, 
     leaks: list[Leak] = []
     for name, node in _definitions(tree):
         if name in by_name:
-            leaks.append(Leak(where, "name", by_name[name], f"defines {name}"))
+            leaks.append(Leak(where, "name", by_name[name], f"defines {name}", owner))
         if not isinstance(node, ast.ClassDef) and normalise(_body(node)) in by_body:
-            leaks.append(Leak(where, "body", by_body[normalise(_body(node))], f"{name} has the body"))
+            leaks.append(Leak(where, "body", by_body[normalise(_body(node))], f"{name} has the body", owner))
     public = fragments(tree.body)
     for task in checked:
         shared = public & task.fragments
         if shared:
-            leaks.append(Leak(where, "fragment", task, f"computes {len(shared)} expression(s) of the body"))
+            leaks.append(Leak(where, "fragment", task, f"computes {len(shared)} expression(s) of the body", owner))
     if owner is not None:
         for earlier in sorted(set(RELEASED_IMPORT.findall(source))):
             if _order(earlier, course) < 0 or _order(earlier, course) >= _order(owner, course):
                 leaks.append(Leak(where, "order", None, f"imports the released answers of {earlier}, "
-                                                        f"which is not before {owner} in the release order"))
+                                                        f"which is not before {owner} in the release order", owner))
     return leaks
 
 
@@ -272,11 +296,11 @@ def course_leaks(course: Course = Course(), package: Path = REPO / "dgm_utils") 
 
 
 def bundle_leaks(bundle: Path, course: Course = Course()) -> list[str]:
-    """The leaks of a students' bundle: its notebooks and its ``dgm_utils``, and released
-    answers of an assignment that the bundle holds or that comes after one it holds."""
+    """The leaks of a students' bundle (``KNOWN`` ones left out): its notebooks and its ``dgm_utils``,
+    and released answers of an assignment that the bundle holds or that comes after one it holds."""
     tasks = graded_tasks(course)
     bundled = sorted(p.name for p in (bundle / "course").iterdir()) if (bundle / "course").is_dir() else []
-    found = [str(leak) for leak in module_leaks(bundle / "dgm_utils", tasks, course)] \
+    found = [str(leak) for leak in module_leaks(bundle / "dgm_utils", tasks, course) if not leak.known] \
         if (bundle / "dgm_utils").is_dir() else []
     for path in sorted((bundle / "dgm_utils").rglob("*.py")) if (bundle / "dgm_utils").is_dir() else []:
         rel = f"dgm_utils/{path.relative_to(bundle / 'dgm_utils').as_posix()}"
@@ -288,23 +312,26 @@ def bundle_leaks(bundle: Path, course: Course = Course()) -> list[str]:
         for path in sorted((bundle / "course" / assignment).glob("*.ipynb")):
             nb = nbformat.read(path, as_version=4)
             found += [str(leak) for leak in notebook_leaks(path.relative_to(bundle).as_posix(), nb, assignment, tasks,
-                                                           course)]
+                                                           course) if not leak.known]
     return found
 
 
-def unreleased_answers(assignments: list[str], course: Course = Course()) -> set[str]:
-    """Names of the released-answer modules (``a<assignment>.py``) a bundle of ``assignments`` must leave out."""
+def released_ignore(assignments: list[str], course: Course = Course()) -> Callable[[str, list[str]], set[str]]:
+    """A ``shutil.copytree`` ignore for ``dgm_utils``: in a bundle of ``assignments``, the released
+    answers of the first bundled assignment and of every later one are left out."""
     first = min((_order(a, course) for a in assignments), default=len(course.assignments()))
-    return {f"a{a}.py" for a in course.assignments() if _order(a, course) >= first}
+    unreleased = {f"a{a}.py" for a in course.assignments() if _order(a, course) >= first}
+    return lambda folder, names: unreleased & set(names) if Path(folder).as_posix().endswith(RELEASED) else set()
 
 
 def main() -> int:
-    """``python -m autograder.leaks``: print every leak of the course; exit 1 if there is one."""
+    """``python -m autograder.leaks``: print every leak of the course; exit 1 if one is not ``KNOWN``."""
     leaks = course_leaks()
     for leak in leaks:
-        print(leak)
-    print(f"{len(leaks)} leak(s)")
-    return 1 if leaks else 0
+        print(("known: " if leak.known else "") + str(leak))
+    new = [leak for leak in leaks if not leak.known]
+    print(f"{len(new)} leak(s), {len(leaks) - len(new)} known (autograder.leaks.KNOWN)")
+    return 1 if new else 0
 
 
 if __name__ == "__main__":
