@@ -10,12 +10,20 @@ from nbformat import NotebookNode
 
 from autograder.course import REPO, Course
 from autograder.notebook import grade_id, is_solution, strip_markers
+from tests import alternatives
+from tests.alternatives import Alternative
 from tests.mutants import Mutant, apply
 
 
 def mutants_of(assignment: str) -> list[Mutant]:
     """The catalogue ``tests/mutants/m{assignment}.py`` of an assignment."""
     return importlib.import_module(f"tests.mutants.m{assignment}").MUTANTS
+
+
+def alternatives_of(assignment: str) -> tuple[list[Alternative], dict[str, str]]:
+    """The catalogue ``tests/alternatives/a{assignment}.py``: its alternatives and its ``KNOWN_UNFAIR`` (name -> why)."""
+    module = importlib.import_module(f"tests.alternatives.a{assignment}")
+    return module.ALTERNATIVES, getattr(module, "KNOWN_UNFAIR", {})
 
 
 def answer_sheet(course: Course, assignment: str, notebook: str) -> dict[str, str]:
@@ -41,6 +49,11 @@ def mutated_answers(course: Course, assignment: str, notebook: str, mutants: lis
     for mutant in mutants:
         answers[mutant.cell] = apply(mutant, answers[mutant.cell])
     return answers
+
+
+def alternative_answers(course: Course, assignment: str, notebook: str, alternative: Alternative) -> dict[str, str]:
+    """The reference's answer sheet with ``alternative`` written into its cells."""
+    return alternatives.apply(alternative, answer_sheet(course, assignment, notebook))
 
 
 def copy_course(target: Path) -> Course:
