@@ -4,6 +4,7 @@ Stock commands run from the repository root work as instructors expect, e.g.
 ``nbgrader generate_assignment 01_change_of_variables --force`` or ``nbgrader export``.
 Everything under ``autograder/`` that nbgrader writes is git-ignored.
 """
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -24,3 +25,9 @@ c.ZipCollectApp.archive_directory = "autograder/downloaded/{assignment_id}/archi
 c.ZipCollectApp.extracted_directory = "autograder/downloaded/{assignment_id}/extracted"
 # `nbgrader export`: nbgrader's columns plus `status` (e.g. "needs manual grading"); autograder/export.py.
 c.ExportApp.plugin_class = "autograder.export.LmsExportPlugin"
+# formgrader's Autograde button and `nbgrader autograde` run the sandboxed grader (autograder/formgrader.py),
+# never the student's code in nbgrader's own kernel. The benchmark's stock baseline sets DGM_STOCK_AUTOGRADE=1.
+if not os.environ.get("DGM_STOCK_AUTOGRADE"):
+    c.Autograde.sanitize_preprocessors = []
+    c.Autograde.autograde_preprocessors = ["autograder.formgrader.SandboxedAutograde"]
+    c.SandboxedAutograde.course_root = str(ROOT)

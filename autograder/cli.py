@@ -105,19 +105,19 @@ def store_and_record(course: Course, result: SubmissionResult, fingerprint: str 
 def grade(
     course: Course, assignment: str, workers: int, limits: Limits,
     force: bool = False, shard: tuple[int, int] = (0, 1), students: list[str] | None = None,
-    feedback: bool = True,
+    notebooks: list[str] | None = None, feedback: bool = True,
 ) -> list[SubmissionResult]:
     """Grade the collected submissions of ``assignment`` (one result per student and notebook).
 
-    ``students`` limits the batch to these students; ``feedback=False`` skips nbgrader's
-    feedback step. Each grade is stored as it comes. Raises ``FeedbackError`` (after
+    ``students`` and ``notebooks`` limit the batch to these; ``feedback=False`` skips
+    nbgrader's feedback step. Each grade is stored as it comes. Raises ``FeedbackError`` (after
     everything is stored) when nbgrader's feedback step fails.
     """
     prepare(course, assignment)
     if sandbox_mode() == "none":
         print(NOT_SANDBOXED, file=sys.stderr)
     start = time.monotonic()
-    notebooks = course.notebooks(assignment)
+    notebooks = [nb for nb in course.notebooks(assignment) if notebooks is None or nb in notebooks]
     reference = {nb: reference_checks(course, assignment, nb, limits) for nb in notebooks}
     keys = {nb: reference_key(course, assignment, nb) for nb in notebooks}
     wanted = course.students(assignment) if students is None else students

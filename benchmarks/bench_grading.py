@@ -61,7 +61,8 @@ def ours(workers: int) -> dict:
 def stock() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         course = fresh_course(Path(tmp))
-        env = {**os.environ, "DGM_FAST": "1", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+        env = {**os.environ, "DGM_FAST": "1", "DGM_STOCK_AUTOGRADE": "1",  # nbgrader_config.py: stock autograde
+               "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
         start = time.monotonic()
         subprocess.run([str(Path(sys.executable).with_name("nbgrader")), "autograde", ASSIGNMENT, "--force",
                         f"--Execute.timeout={CELL_SECONDS}", "--log-level=ERROR"], cwd=course.root, env=env,
