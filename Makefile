@@ -31,8 +31,12 @@ browser:
 demo: setup
 	$(VENV)/bin/dgm-grade demo --cell-timeout 30
 
+# Then nbval runs every solutions notebook and every sample full-marks submission top to bottom in fast mode
+# (--dist loadscope keeps a notebook's cells on one worker; loadgroup would split them).
+NBVAL_NOTEBOOKS := solutions $(wildcard autograder/samples/*/full_marks.ipynb)
 test: setup
 	$(PY) -m pytest -n 2 --dist loadgroup
+	DGM_FAST=1 $(PY) -m pytest -n 2 --dist loadscope --nbval-lax $(NBVAL_NOTEBOOKS)
 
 release: setup
 	$(VENV)/bin/dgm-grade release
