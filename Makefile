@@ -56,6 +56,11 @@ benchmark: setup
 	$(PIP_INSTALL) -e ".[dev,benchmark]"
 	$(PY) -m benchmarks
 
+# The automatic mutation score of the hidden tests (see tests/mutation_score.py); slow: it grades every mutant.
+.PHONY: mutation-score
+mutation-score: setup
+	$(PY) -m tests.mutation_score --cap $(or $(CAP),6) $(ASSIGNMENTS)
+
 clean:
 	rm -rf autograder/submitted autograder/autograded autograder/feedback autograder/jobs \
 	  autograder/reference autograder/gradebook.db autograder/grades*.csv
