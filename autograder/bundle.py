@@ -102,7 +102,7 @@ dependencies = [
 dgm-validate = "dgm_utils.validate:main"
 
 [tool.setuptools]
-packages = ["dgm_utils"]
+packages = ["dgm_utils", "dgm_utils.released"]
 
 # nbgrader's student extensions only (assignment list, Validate): see jupyter-config/.
 [tool.setuptools.data-files]

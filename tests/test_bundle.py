@@ -48,7 +48,7 @@ def test_bundle_holds_what_a_student_needs(bundle):
     assert theirs["project"]["dependencies"] == ours["project"]["dependencies"]
     assert theirs["project"]["version"] == dgm_utils.__version__
     assert theirs["project"]["scripts"] == {"dgm-validate": "dgm_utils.validate:main"}
-    assert theirs["tool"]["setuptools"]["packages"] == ["dgm_utils"]
+    assert theirs["tool"]["setuptools"]["packages"] == ["dgm_utils", "dgm_utils.released"]
     pins = {line for line in (REPO / "constraints.txt").read_text().splitlines() if line and line[0] != "#"}
     assert pins <= set((bundle / "constraints.txt").read_text().splitlines())
     guide = (bundle / "STUDENTS.md").read_text()

@@ -1,6 +1,7 @@
 """No assignment gives away another's answer (``autograder.leaks``): syntax trees, not text."""
 import json
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,12 @@ def test_a_bundle_with_an_answer_before_its_deadline_is_refused(tmp_path):
     answers = COURSE.root / "dgm_utils" / "released" / "a05_elbo_em.py"
     (bundle / "dgm_utils" / "released" / answers.name).write_text(answers.read_text())
     assert [p for p in leaks(bundle, COURSE) if f"the released answers of {A05}, bundled with {A05}" in p]
+
+
+def test_the_released_answers_install_with_the_bundle(tmp_path):
+    """The bundle installs as a wheel (not editable): every package folder of its dgm_utils must be listed."""
+    bundle = build(COURSE, tmp_path / "dgm-course", [A06])
+    listed = tomllib.loads((bundle / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    folders = sorted(p.parent.relative_to(bundle).as_posix().replace("/", ".")
+                     for p in bundle.glob("dgm_utils/**/__init__.py"))
+    assert folders == sorted(listed) and "dgm_utils.released" in listed, (folders, listed)
