@@ -4,6 +4,7 @@ import textwrap
 import tomllib
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder.bundle import build, leaks
@@ -111,3 +112,14 @@ def test_the_released_answers_install_with_the_bundle(tmp_path):
     folders = sorted(p.parent.relative_to(bundle).as_posix().replace("/", ".")
                      for p in bundle.glob("dgm_utils/**/__init__.py"))
     assert folders == sorted(listed) and "dgm_utils.released" in listed, (folders, listed)
+
+
+def test_the_bundle_check_refuses_the_old_release_of_06(tmp_path):
+    """The text check let 06's given copy of 05's ppca_closed_form through; the bundle's check no longer does."""
+    bundle = build(COURSE, tmp_path / "dgm-course", [A06])
+    path = bundle / "course" / A06 / f"{A06}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[3].source = old_cell(A06, 3)
+    nbformat.write(nb, path)
+    found_text = "\n".join(leaks(bundle, COURSE))
+    assert "cell 3: defines ppca_closed_form (name of ppca_closed_form, graded in 05_elbo_em)" in found_text, found_text
