@@ -215,17 +215,24 @@ def run(args: argparse.Namespace, course: Course) -> int:
             print(error, file=sys.stderr)
             results += error.results
             complete = False
-    report(course, results, assignments)
-    return 0 if complete and all(r.status != "failed" for r in results) else 1
+    exported = report(course, results, assignments)
+    return 0 if complete and exported and all(r.status != "failed" for r in results) else 1
 
 
-def report(course: Course, results: list[SubmissionResult], assignments: list[str]) -> None:
-    """Write ``grades.csv`` and nbgrader's export (everything in the gradebook); print this run's rows."""
-    nbgrader(course, "export", "--to", str(course.work / "grades_nbgrader.csv"))
+def report(course: Course, results: list[SubmissionResult], assignments: list[str]) -> bool:
+    """Write ``grades.csv`` and nbgrader's export (everything in the gradebook); print this run's rows.
+
+    False when nbgrader's export failed (``grades.csv`` is written all the same)."""
     table = rows(course, results)
     write_csv(course.work / "grades.csv", table)
     print(format_table([row for row in table if row.assignment in assignments]))
+    try:
+        nbgrader(course, "export", "--to", str(course.work / "grades_nbgrader.csv"))
+    except subprocess.CalledProcessError as error:
+        print(f"nbgrader export failed (exit code {error.returncode}); grades.csv is complete", file=sys.stderr)
+        return False
     print(f"grades: {course.work / 'grades.csv'} (nbgrader's export: grades_nbgrader.csv); feedback: {course.feedback}")
+    return True
 
 
 if __name__ == "__main__":
