@@ -26,6 +26,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
+from nbgrader.api import Gradebook
 
 from autograder import cli
 from autograder.collect import collect
@@ -297,3 +298,34 @@ def test_formgrader_shows_autograded_submissions_as_graded(formgrader):
     page.goto(server.url(f"formgrader/manage_submissions/{ASSIGNMENT}"), timeout=60 * SECONDS)
     statuses = {row[1]: row[3] for row in _table_rows(page, len(results))}
     assert statuses == {student: "graded" for student in results}, statuses
+
+
+def test_formgrader_autograde_button_runs_the_sandboxed_grader(formgrader):
+    """The lightning icon of Manage Submissions regrades one student through autograder/formgrader.py."""
+    server, page, course, results = formgrader
+    student, notebook = "partly_right", course.notebooks(ASSIGNMENT)[0]
+    stored = course.autograded / student / ASSIGNMENT / f"{notebook}.grade.json"
+    before = stored.stat().st_mtime_ns
+    with Gradebook(course.db_url) as gb:  # a wrong score in the gradebook: only a regrade puts it right
+        for grade in gb.find_submission_notebook(notebook, ASSIGNMENT, student).grades:
+            grade.auto_score = 0.0
+        gb.db.commit()
+    page.goto(server.url(f"formgrader/manage_submissions/{ASSIGNMENT}"), timeout=60 * SECONDS)
+    _table_rows(page, len(results))
+    page.locator("table tbody tr", has_text=student).locator("td.autograde a").click()
+    modal = page.locator(".modal-dialog")
+    modal.get_by_text("autograded").first.wait_for(timeout=600 * SECONDS)
+    text = modal.inner_text()
+    _screenshot(page, "formgrader_autograde_button.png")
+    assert "Successfully autograded" in text, text[-3000:]
+    assert "sandboxed autograde" in text, text[-3000:]
+    modal.get_by_role("button", name="Close").first.click()
+
+    page.reload()
+    by_student = {row[1]: row for row in _table_rows(page, len(results))}
+    assert _score(results[student].points, results[student].max_points) in by_student[student], by_student[student]
+    assert stored.stat().st_mtime_ns > before, "the ledger was not rewritten: the pipeline did not grade"
+    graded = nbformat.read(course.autograded / student / ASSIGNMENT / f"{notebook}.ipynb", as_version=4)
+    verdicts = [o.get("text", "") for cell in graded.cells for o in cell.get("outputs", [])]
+    assert any(v.startswith("Autograder:") for v in verdicts), "not the sandboxed grader's notebook"
+    _screenshot(page, "formgrader_after_autograde_button.png")

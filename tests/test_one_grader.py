@@ -16,8 +16,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import ledger
+from autograder import cli, ledger
 from autograder.course import Course
+from autograder.sandbox import Limits
 from tests.toy import A, make_toy_course, toy_submission, write
 
 pytestmark = pytest.mark.slow
@@ -43,6 +44,10 @@ def test_nbgrader_autograde_runs_the_sandboxed_grader(tmp_path):
     course = make_toy_course(tmp_path / "ours")
     write(course, "ann", toy_submission(course))
     write(course, "ben", toy_submission(course, cube=ONLY_AT_TWO))
+    # As an instructor would: dgm-grade first (its caches fill the course's autograder/ folder, which
+    # must not shadow the grader package nbgrader imports from nbgrader_config.py), then nbgrader.
+    cli.grade(course, A, workers=1, limits=Limits(cell_seconds=60, notebook_seconds=300), students=["ann"])
+    assert (course.reference_cache).is_dir()
     done = nbgrader_autograde(course)
     assert done.returncode == 0, done.stderr[-3000:]
     assert cube_scores(course) == {"ann": 1.0, "ben": 0.0}
@@ -51,6 +56,9 @@ def test_nbgrader_autograde_runs_the_sandboxed_grader(tmp_path):
         assert "Autograder:" in str([cell.get("outputs") for cell in graded.cells]), "not the pipeline's notebook"
         assert ledger.stored(course, student, A, A) is not None
     assert "ben" in (course.work / "grades.csv").read_text()
+    export = subprocess.run([str(Path(sys.executable).with_name("nbgrader")), "export", "--to", "lms.csv"],
+                            cwd=course.root, capture_output=True, text=True, timeout=300)
+    assert export.returncode == 0 and "status" in (course.root / "lms.csv").read_text().splitlines()[0], export.stderr
 
     stock = make_toy_course(tmp_path / "stock")  # the same submission under stock nbgrader: full marks
     write(stock, "ben", toy_submission(stock, cube=ONLY_AT_TWO))
