@@ -6,7 +6,13 @@ assignments to attributes of ``torch``, ``numpy``, ``builtins``, ``dgm_utils``, 
 ``os`` or IPython (and ``setattr`` on them); ``exec``/``eval``/``compile``/``__import__``;
 IPython input or AST transformers, event hooks and ``showtraceback``; ``sys.settrace``
 and ``setprofile``; ``os._exit``, ``os.kill``, ``signal``, ``ctypes``; reads of the
-grader's environment variables; file paths outside the working folder.
+grader's environment variables; file paths outside the working folder. Also what could
+reach the records channel (``runner.py``) from inside the kernel: ``sys.modules``,
+``sys.meta_path`` and module ``__dict__``s (aliasing or replacing the grading module),
+``globals()``/``vars()``, ``getattr``/``setattr`` with a computed name, anything named
+like a transformer or hook (under any attribute or string), the kernel's session and
+display publisher, threads, and any use of ``dgm_utils.grading`` or ``record`` in the
+student's own cells.
 """
 from __future__ import annotations
 
@@ -25,9 +31,18 @@ HOOK_ATTRIBUTES = {
 }
 PROCESS_CALLS = {("os", "_exit"), ("os", "kill"), ("os", "killpg"), ("os", "abort"), ("sys", "settrace"),
                  ("sys", "setprofile"), ("threading", "settrace"), ("os", "fork")}
-RISKY_IMPORTS = {"ctypes", "signal", "socket", "subprocess", "multiprocessing", "importlib", "inspect", "gc"}
+RISKY_IMPORTS = {"ctypes", "signal", "socket", "subprocess", "multiprocessing", "importlib", "inspect", "gc", "ast",
+                 "threading", "_thread", "concurrent", "asyncio", "sched", "atexit", "codeop", "types", "zmq",
+                 "ipykernel", "jupyter_client", "marshal", "pickle", "dill"}
+# Attributes that reach the import system, namespaces, the kernel's messaging or the grading module.
+INTERNAL_ATTRIBUTES = {"meta_path", "path_hooks", "path_importer_cache", "__dict__", "__globals__", "__code__",
+                       "__builtins__", "f_globals", "f_locals", "f_back", "_getframe", "iopub_socket", "display_pub",
+                       "displayhook", "user_expressions", "user_ns", "user_global_ns", "_TOKEN", "publish_display_data"}
+NAMESPACE_CALLS = {"globals", "vars", "locals"}
+HOOK_WORDS = re.compile(r"transformer|showtraceback|user_expressions|_TOKEN|vnd\.dgm|^events$", re.IGNORECASE)
 GRADER_ENV = re.compile(r"NBGRADER|DGM_GRADER|JPY_|KERNEL")
 OUTSIDE_PATH = re.compile(r"^(/|~)|(^|/)\.\.(/|$)")
+RECORDS_PATH = re.compile(r"(^|/)records(/|$)")  # where records were files before they travelled signed
 MAGIC_LINE = re.compile(r"^\s*[%!]")
 
 
@@ -61,6 +76,8 @@ class _Auditor(ast.NodeVisitor):
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         top = (node.module or "").split(".")[0]
+        if (node.module or "").startswith("dgm_utils.grading") or any(a.name == "grading" for a in node.names):
+            self.flag(node, f"imports from the grading module ({node.module})")
         for alias in node.names:
             if top in PROTECTED_MODULES:
                 self.aliases[alias.asname or alias.name] = top
@@ -98,14 +115,26 @@ class _Auditor(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr in HOOK_ATTRIBUTES and _root_module(node, self.aliases) in ("IPython", "sys", "threading"):
             self.flag(node, f"uses {_dotted(node)}")
+        elif (node.attr in INTERNAL_ATTRIBUTES or HOOK_WORDS.search(node.attr)
+              or (node.attr == "modules" and _root_module(node, self.aliases) == "sys") or node.attr == "record"):
+            self.flag(node, f"reaches interpreter or kernel internals ({_dotted(node)[:60]})")
         if node.attr == "environ":
             self.flag(node, "reads the environment (os.environ)")
         self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id == "record" or node.id == "get_ipython":
+            self.flag(node, f"uses {node.id} (the course's own cells do; answers need not)")
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if isinstance(func, ast.Name) and func.id in DYNAMIC_CODE:
             self.flag(node, f"calls {func.id}()")
+        if isinstance(func, ast.Name) and func.id in NAMESPACE_CALLS:
+            self.flag(node, f"calls {func.id}()")
+        if isinstance(func, ast.Name) and func.id in ("getattr", "setattr", "delattr", "hasattr") and len(node.args) > 1:
+            if not isinstance(node.args[1], ast.Constant):
+                self.flag(node, f"{func.id} with a computed attribute name")
         if isinstance(func, ast.Name) and func.id in ("setattr", "delattr") and node.args:
             if _root_module(node.args[0], self.aliases) in PROTECTED_MODULES:
                 self.flag(node, f"{func.id} on {_dotted(node.args[0])}")
@@ -121,6 +150,10 @@ class _Auditor(ast.NodeVisitor):
         if isinstance(node.value, str):
             if GRADER_ENV.search(node.value):
                 self.flag(node, f"mentions the grader's environment ({node.value[:40]!r})")
+            elif RECORDS_PATH.search(node.value) and len(node.value) < 200:
+                self.flag(node, f"writes or links a records folder ({node.value[:40]!r})")
+            elif HOOK_WORDS.search(node.value) and len(node.value) < 200:
+                self.flag(node, f"names a hook or the records channel ({node.value[:40]!r})")
             elif OUTSIDE_PATH.search(node.value) and len(node.value) < 200 and "\n" not in node.value:
                 self.flag(node, f"a path outside the working folder ({node.value[:60]!r})")
 

@@ -86,10 +86,10 @@ def _zip_entries(source: Path, found: Collected):
             if (info.external_attr >> 16) & 0o170000 == 0o120000:
                 found.rejected.append(f"{info.filename}: a link, ignored")
                 continue
-            total += info.file_size
-            if info.file_size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
+            if info.file_size > MAX_FILE_BYTES or total + info.file_size > MAX_TOTAL_BYTES:
                 found.rejected.append(f"{info.filename}: too large once unpacked ({info.file_size} bytes), ignored")
                 continue
+            total += info.file_size  # only what is accepted counts: one bad member never rejects the others
             when = datetime(*info.date_time, tzinfo=timezone.utc)
             yield path.parts, lambda info=info: _read_capped(archive, info), when
 

@@ -19,6 +19,7 @@ from .course import Course
 from .notebook import (
     SubmissionError, autograded_tests, build_graded_notebook, grade_id, is_students, read_notebook,
 )
+from .reference import student_limits
 from .sandbox import Limits, RunResult, run
 from .verdict import CellVerdict, Check, judge
 
@@ -66,14 +67,19 @@ UNSAFE_LINK = re.compile(r"(javascript|data|vbscript):", re.IGNORECASE)
 
 def run_reasons(ran: RunResult, limits: Limits, code_cells: list[int]) -> list[str]:
     """What went wrong while running, as the student should read it."""
-    reasons = [f"cell {c['index']}: {c['status']}" for c in ran.cells if c.get("status") in ("timeout", "kernel died")]
+    stops = ("timeout", "kernel died", "notebook limit")
+    reasons = [f"cell {c['index']}: {c['status']}" for c in ran.cells if c.get("status") in stops]
+    if any(c.get("status") == "notebook limit" for c in ran.cells):
+        reasons.append(f"the notebook's time limit ({limits.notebook_seconds:g} CPU seconds) was reached; "
+                       "later cells did not run")
     if ran.timed_out:
-        reasons.append(f"the notebook time limit ({limits.notebook_seconds} s) was reached; later cells did not run")
+        reasons.append(f"the notebook's wall-clock limit ({limits.wall(limits.notebook_seconds)} s) was reached; "
+                       "later cells did not run")
     elif ran.overflow:
         reasons.append(f"the run sent more than {limits.result_bytes // 2**20} MB to the grader and was stopped")
     elif not ran.cells:
         reasons.append(f"the notebook did not start (exit code {ran.exit_code})")
-    elif ran.cells[-1]["index"] != code_cells[-1] and ran.cells[-1].get("status") != "kernel died":
+    elif ran.cells[-1]["index"] != code_cells[-1] and ran.cells[-1].get("status") not in stops:
         reasons.append(f"the run stopped after cell {ran.cells[-1]['index']} (exit code {ran.exit_code}: "
                        "a crash of the sandbox, e.g. a fork bomb or a memory bomb); later cells did not run")
     return reasons
@@ -98,10 +104,11 @@ def run_flags(ran: RunResult) -> list[str]:
 
 def limit_notice(status: str, limits: Limits) -> str | None:
     """Plain words at the cell where a limit stopped the run."""
-    if status == "timeout":
-        return (f"Grader: this cell was stopped by the time limit ({limits.cell_seconds} s per cell). Errors after "
-                "this point (KeyboardInterrupt, NameError) follow from the stop. Check for an endless loop or for "
-                "training far longer than the fast mode asks.")
+    if status in ("timeout", "notebook limit"):
+        which = (f"the notebook's time limit ({limits.notebook_seconds:g} CPU seconds in all)" if status == "notebook limit"
+                 else f"the time limit ({limits.cell_seconds:g} CPU seconds per cell)")
+        return (f"Grader: this cell was stopped by {which}. Errors after this point (KeyboardInterrupt, NameError) "
+                "follow from the stop. Check for an endless loop or for training far longer than the fast mode asks.")
     if status == "kernel died":
         return (f"Grader: the Python kernel died in this cell (a crash, os._exit, or more than the memory limit of "
                 f"{limits.memory_bytes / 2**30:g} GB); the cells after it did not run.")
@@ -169,6 +176,7 @@ def grade_submission(
     """Grade one student's notebook; never raises for anything the submission contains."""
     source = course.source(assignment, notebook)
     points = autograded_tests(source)
+    limits = student_limits(course, assignment, notebook, limits)
     result = SubmissionResult(student, assignment, notebook, max_points=sum(points.values()))
     job = course.jobs / assignment / student / notebook
     shutil.rmtree(job, ignore_errors=True)

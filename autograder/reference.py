@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -35,6 +36,29 @@ def reference_key(course: Course, assignment: str, notebook: str) -> str:
     return digest.hexdigest()
 
 
+REFERENCE_SLACK = 10  # the reference runs with limits this many times the students' defaults: it never times out
+STUDENT_FACTOR, CELL_FLOOR, NOTEBOOK_FLOOR = 5.0, 10.0, 60.0
+
+
+def reference_limits(limits: Limits) -> Limits:
+    return replace(limits, cell_seconds=limits.cell_seconds * REFERENCE_SLACK,
+                   notebook_seconds=limits.notebook_seconds * REFERENCE_SLACK)
+
+
+def student_limits(course: Course, assignment: str, notebook: str, limits: Limits) -> Limits:
+    """The configured limits, raised where needed to 5x the reference's CPU time plus a floor.
+
+    Per cell: the reference's costliest cell; per notebook: its total (CPU seconds).
+    """
+    trace_file = course.reference_cache / assignment / notebook / "cells.json"
+    cumulative = [c["cpu"] for c in json.loads(trace_file.read_text()) if c.get("cpu") is not None]
+    if not cumulative:
+        return limits
+    per_cell = [b - a for a, b in zip([0.0, *cumulative], cumulative)]
+    return replace(limits, cell_seconds=max(limits.cell_seconds, STUDENT_FACTOR * max(per_cell) + CELL_FLOOR),
+                   notebook_seconds=max(limits.notebook_seconds, STUDENT_FACTOR * cumulative[-1] + NOTEBOOK_FLOOR))
+
+
 def as_records(check: Check) -> dict[str, dict]:
     """A check's own value as a record, to make sure the reference passes its own checks."""
     return {check.name: {"spec": None, "npy": encode(check.value)}}
@@ -50,14 +74,14 @@ def reference_checks(course: Course, assignment: str, notebook: str, limits: Lim
         shutil.rmtree(folder, ignore_errors=True)
         folder.parent.mkdir(parents=True, exist_ok=True)
         nb = reference_notebook(course.source(assignment, notebook))
-        result = run(nbformat.writes(nb), folder / "job", limits)
+        result = run(nbformat.writes(nb), folder / "job", reference_limits(limits))
         if result.timed_out or not result.cells:
             raise InstructorError(f"the reference of {assignment}/{notebook} did not finish:\n{result.log_tail}")
         for cell in result.cells:
             save_reference(folder / "records", cell["records"])
         trace_file.write_text(json.dumps([
             {"index": c["index"], "grade_id": c["grade_id"], "status": c["status"], "records": sorted(c["records"]),
-             "duplicates": c["duplicates"]} for c in result.cells
+             "duplicates": c["duplicates"], "cpu": c.get("cpu")} for c in result.cells
         ]))
         key_file.write_text(key)
     trace = json.loads(trace_file.read_text())

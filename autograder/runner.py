@@ -4,11 +4,13 @@ This file runs as a script in the sandbox (standard library, nbformat and nbclie
 only; it imports nothing from the course). Standard input brings a line with a secret
 key, then the prepared notebook, hidden tests included; it stays in this process's
 memory (made non-dumpable, so the student's code cannot read it through ``/proc``) and
-nothing of it is written to disk. After each code cell one line goes to standard
-output: an HMAC-SHA256 of the JSON that follows it, keyed with the secret, then
-``{"seq", "index", "grade_id", "status", "seconds", "outputs", "records", "duplicates",
-"stray"}``. The student's code can write to that pipe (through ``/proc/1/fd/1``), but
-it cannot sign: the grader drops every line whose signature or sequence is wrong.
+nothing of it is written to disk. After each code cell one line goes to the result
+pipe (``--result-fd``, a descriptor only this process holds: the kernel does not
+inherit it, and this process is non-dumpable, so ``/proc`` does not lead to it): an
+HMAC-SHA256 of the JSON that follows it, keyed with the secret, then ``{"seq",
+"index", "grade_id", "status", "seconds", "cpu", "outputs", "records", "duplicates",
+"stray"}``. Should anything else ever write there, it cannot sign: the grader drops
+every line whose signature or sequence is wrong.
 
 A test cell runs in two steps. Its visible part runs as a normal cell. Its hidden part
 (``metadata.dgm.hidden``) runs only if the visible part passed, as a *user expression*
@@ -34,6 +36,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -177,6 +180,72 @@ def hidden_error(what: str, content: dict) -> dict:
                                   traceback=[f"{ename}: {evalue}", f"({what}: see the visible checks above)"])
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its reaped children (Linux ``/proc``), 0 where unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def sandbox_cpu_seconds() -> float:
+    """CPU time of every process of the sandbox but pid 1 and this runner (the kernel and all it started)."""
+    mine = {1, os.getpid()}
+    return sum(cpu_seconds(int(p.name)) for p in Path("/proc").iterdir() if p.name.isdigit() and int(p.name) not in mine)
+
+
+class CpuWatchdog(threading.Thread):
+    """Interrupts the kernel when a cell, or the notebook, has used up its CPU seconds.
+
+    CPU time, not the wall clock, so a busy machine never turns a correct notebook into
+    a time-out; ``measure`` counts the kernel and, in the sandbox, every process it
+    started (a fork bomb's copies included). A kernel that ignores the interrupt is
+    killed after ``grace`` more CPU seconds.
+    """
+
+    def __init__(self, pid: int, measure, cell_limit: float, notebook_limit: float, grace: float = 10.0):
+        super().__init__(daemon=True)
+        self.pid, self.measure, self.grace = pid, measure, grace
+        self.cell_limit, self.notebook_limit = cell_limit, notebook_limit
+        self.cell_start = self.used_before = 0.0
+        self.active = False
+        self.fired: str | None = None  # "cell" or "notebook"
+        self.lock = threading.Lock()
+
+    def start_cell(self) -> None:
+        with self.lock:
+            self.cell_start, self.active, self.fired = self.measure(), True, None
+
+    def end_cell(self) -> None:
+        with self.lock:
+            self.active = False
+            self.used_before += max(0.0, self.measure() - self.cell_start)
+
+    def run(self) -> None:
+        while True:
+            time.sleep(0.2)
+            with self.lock:
+                if not self.active:
+                    continue
+                used = self.measure() - self.cell_start
+                over_cell, over_notebook = used - self.cell_limit, self.used_before + used - self.notebook_limit
+                if max(over_cell, over_notebook) <= 0:
+                    continue
+                if self.fired is None:
+                    self.fired = "notebook" if over_notebook > 0 else "cell"
+                    signal_kernel(self.pid, signal.SIGINT)
+                elif max(over_cell, over_notebook) > self.grace:
+                    signal_kernel(self.pid, signal.SIGKILL)
+
+
+def signal_kernel(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except OSError:
+        pass
+
+
 def cell_status(cell) -> str:
     return "error" if any(out.get("output_type") == "error" for out in cell.get("outputs", [])) else "ok"
 
@@ -198,8 +267,11 @@ def end_strays(kernel_pid: int | None, rounds: int = 20) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--cell-timeout", type=int, default=60)
+    parser.add_argument("--cell-timeout", type=int, default=60, help="wall-clock seconds per cell (a backstop)")
+    parser.add_argument("--cell-cpu", type=float, default=None, help="CPU seconds per cell")
+    parser.add_argument("--notebook-cpu", type=float, default=None, help="CPU seconds for the whole notebook")
     parser.add_argument("--max-output-bytes", type=int, default=1_000_000)
+    parser.add_argument("--result-fd", type=int, default=None, help="the result pipe (default: standard output)")
     parser.add_argument("--sandboxed", action="store_true", help="alone in a PID namespace: may kill strays")
     args = parser.parse_args()
 
@@ -207,7 +279,9 @@ def main() -> int:
         ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     key = bytes.fromhex(sys.stdin.readline().strip())
     nb = nbformat.reads(sys.stdin.read(), as_version=4)
-    lines = SignedLines(key, sys.stdout.buffer)
+    if args.result_fd is not None:
+        os.set_inheritable(args.result_fd, False)
+    lines = SignedLines(key, os.fdopen(args.result_fd, "wb") if args.result_fd is not None else sys.stdout.buffer)
     grading_file = importlib.util.find_spec("dgm_utils.grading").origin
 
     client = GradingClient(
@@ -217,8 +291,7 @@ def main() -> int:
         interrupt_on_timeout=True,
         error_on_timeout={
             "ename": "CellTimeoutError",
-            "evalue": f"the cell ran longer than {args.cell_timeout} s (the grader's time limit per cell) "
-                      "and was stopped; later results of this cell are missing",
+            "evalue": f"the cell ran longer than {args.cell_timeout} s of wall-clock time and was stopped",
             "traceback": [],
         },
         allow_errors=True,
@@ -228,11 +301,18 @@ def main() -> int:
     )
     with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
         kernel = getattr(getattr(client.km, "provisioner", None), "process", None)
+        watchdog = None
+        if kernel and args.cell_cpu and Path(f"/proc/{kernel.pid}/stat").exists():
+            measure = sandbox_cpu_seconds if args.sandboxed else functools.partial(cpu_seconds, kernel.pid)
+            watchdog = CpuWatchdog(kernel.pid, measure, args.cell_cpu, args.notebook_cpu or float("inf"))
+            watchdog.start()
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
             start = time.monotonic()
             client.timed_out = False
+            if watchdog:
+                watchdog.start_cell()
             hidden = cell.metadata.get("dgm", {}).get("hidden")
             client.records, client.duplicates = {}, []
             try:
@@ -242,19 +322,24 @@ def main() -> int:
                     status = client.run_hidden(cell, index, hidden, grading_file)
             except DeadKernelError:
                 status = "kernel died"
-            if args.sandboxed and status in ("timeout", "kernel died"):
+            if watchdog:
+                watchdog.end_cell()
+                if watchdog.fired:
+                    status = "notebook limit" if watchdog.fired == "notebook" else "timeout"
+            if args.sandboxed and status in ("timeout", "notebook limit", "kernel died"):
                 end_strays(kernel.pid if kernel else None)
             lines.write({
                 "index": index,
                 "grade_id": cell.metadata.get("nbgrader", {}).get("grade_id"),
                 "status": status,
                 "seconds": round(time.monotonic() - start, 3),
+                "cpu": round(watchdog.used_before, 2) if watchdog else None,
                 "outputs": cell.get("outputs", []),
                 "records": client.records,
                 "duplicates": client.duplicates,
                 "stray": client.stray,
             })
-            if status == "kernel died":
+            if status in ("kernel died", "notebook limit"):
                 break
     return 0
 

@@ -11,9 +11,11 @@ environment of a few variables (the grader's own never enters). Fallback mode (n
 ``bwrap``, e.g. macOS): the same resource limits in a child process, and the grade
 export says ``sandbox=none``.
 
-The runner's results come back on its standard output, signed with a key that goes in
-on standard input (see ``runner.py``); the grader reads at most ``Limits.result_bytes``
-of it and ignores every line that is not signed and numbered in order.
+The runner's results come back through a pipe whose writing end only the runner holds
+(passed as an extra descriptor: bubblewrap's init does not keep it, the kernel does not
+inherit it, and the sandbox's standard output goes to ``/dev/null``), in lines signed
+with a key that goes in on standard input (see ``runner.py``); the grader reads at
+most ``Limits.result_bytes`` of it and ignores every line not signed and in order.
 
 Limits: rlimits on every process (address space, CPU time, file size, processes; the
 process count is per user namespace, so one sandbox's fork bomb does not starve
@@ -57,17 +59,37 @@ SYSTEM_PATHS = (
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one graded notebook."""
+    """Resource limits of one graded notebook.
 
-    cell_seconds: int = 60
-    notebook_seconds: int = 600
+    Time limits are in CPU seconds of the kernel (and its children), measured by the
+    runner, so a loaded machine does not turn a correct notebook into a time-out; the
+    wall clock only backs them up, ``wall_factor`` times looser (plus a minute).
+    """
+
+    cell_seconds: float = 60
+    notebook_seconds: float = 600
     memory_bytes: int = 6 * 2**30
     processes: int = 512
-    cpu_seconds: int = 1200
     cpus: float = 1.0
     file_bytes: int = 64 * 2**20
     output_bytes: int = 1_000_000
     result_bytes: int = 256 * 2**20
+    wall_factor: float = 10.0
+
+    def wall(self, cpu_seconds: float) -> int:
+        """The wall-clock backstop of a CPU-time limit."""
+        return int(cpu_seconds * self.wall_factor) + 60
+
+
+def _weigh_all_jobs(parent: Path, v2: bool) -> None:
+    """Give the jobs' parent cgroup the CPU weight of one process per core (the default weighs all as one)."""
+    name, weight = ("cpu.weight", 100) if v2 else ("cpu.shares", 1024)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        if (parent / name).exists():
+            (parent / name).write_text(str(weight * (os.cpu_count() or 1)))
+    except OSError:
+        pass
 
 
 class JobCgroup:
@@ -85,6 +107,7 @@ class JobCgroup:
             (CGROUP_ROOT / "cpu", {"cpu.cfs_period_us": period, "cpu.cfs_quota_us": quota}),
         ]
         for root, settings in wanted:
+            _weigh_all_jobs(root / "dgm-grader", v2.exists())
             path = root / "dgm-grader" / name
             try:
                 path.mkdir(parents=True, exist_ok=True)
@@ -171,7 +194,7 @@ def _set_limits(limits: Limits) -> None:
     for name, value in (
         (resource.RLIMIT_AS, limits.memory_bytes),
         (resource.RLIMIT_NPROC, limits.processes),
-        (resource.RLIMIT_CPU, limits.cpu_seconds),
+        (resource.RLIMIT_CPU, int(2 * limits.notebook_seconds) + 120),  # per process; the runner stops it far earlier
         (resource.RLIMIT_FSIZE, limits.file_bytes),
         (resource.RLIMIT_CORE, 0),
     ):
@@ -206,10 +229,11 @@ def _environment() -> dict[str, str]:
     }
 
 
-def build_command(mode: str, job: Path, limits: Limits) -> tuple[list[str], dict[str, str], Path]:
+def build_command(mode: str, job: Path, limits: Limits, result_fd: int) -> tuple[list[str], dict[str, str], Path]:
     """The command, its environment and its working folder for one job."""
     python = [sys.executable, "-u"]
-    args = ["--cell-timeout", str(limits.cell_seconds), "--max-output-bytes", str(limits.output_bytes)]
+    args = ["--result-fd", str(result_fd), "--cell-timeout", str(limits.wall(limits.cell_seconds)), "--cell-cpu", str(limits.cell_seconds),
+            "--notebook-cpu", str(limits.notebook_seconds), "--max-output-bytes", str(limits.output_bytes)]
     env = _environment()
     if mode == "none":
         return [*python, str(RUNNER), *args], env, job
@@ -223,7 +247,7 @@ def build_command(mode: str, job: Path, limits: Limits) -> tuple[list[str], dict
     return [*bwrap, *python, "/tmp/runner.py", *args, "--sandboxed"], env, job
 
 
-def _exchange(process: subprocess.Popen, data: bytes, limits: Limits) -> tuple[bytes, bool, bool]:
+def _exchange(process: subprocess.Popen, data: bytes, results: int, limits: Limits) -> tuple[bytes, bool, bool]:
     """Send ``data``, read at most ``limits.result_bytes`` back; ``(stdout, timed_out, overflow)``."""
     chunks: list[bytes] = []
     overflow = threading.Event()
@@ -237,7 +261,7 @@ def _exchange(process: subprocess.Popen, data: bytes, limits: Limits) -> tuple[b
 
     def read() -> None:
         size = 0
-        while chunk := process.stdout.read1(1 << 16):
+        while chunk := os.read(results, 1 << 16):
             size += len(chunk)
             if size > limits.result_bytes:
                 overflow.set()
@@ -249,7 +273,7 @@ def _exchange(process: subprocess.Popen, data: bytes, limits: Limits) -> tuple[b
     for thread in threads:
         thread.start()
     try:
-        process.wait(timeout=limits.notebook_seconds)
+        process.wait(timeout=limits.wall(limits.notebook_seconds))
         timed_out = False
     except subprocess.TimeoutExpired:
         _kill(process)
@@ -271,7 +295,8 @@ def run(notebook_json: str, job: Path, limits: Limits, mode: str | None = None) 
     if mode == "none":
         warnings.warn("bubblewrap not found: grading is NOT sandboxed (resource limits only)", stacklevel=2)
     job.mkdir(parents=True, exist_ok=True)
-    command, env, cwd = build_command(mode, job, limits)
+    results, result_fd = os.pipe()
+    command, env, cwd = build_command(mode, job, limits, result_fd)
     log = job.parent / f"{job.name}.log"
     cgroup = JobCgroup(f"{job.parent.parent.name}-{job.parent.name}-{job.name}-{os.getpid()}", limits)
     key = secrets.token_bytes(32)
@@ -283,13 +308,16 @@ def run(notebook_json: str, job: Path, limits: Limits, mode: str | None = None) 
     start = time.monotonic()
     with open(log, "wb") as log_file:
         process = subprocess.Popen(
-            command, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=log_file, start_new_session=True, preexec_fn=enter_limits,
+            command, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=log_file, start_new_session=True, preexec_fn=enter_limits, pass_fds=(result_fd,),
         )
+        os.close(result_fd)
         try:
-            stdout, timed_out, overflow = _exchange(process, key.hex().encode() + b"\n" + notebook_json.encode(), limits)
+            stdout, timed_out, overflow = _exchange(process, key.hex().encode() + b"\n" + notebook_json.encode(),
+                                                    results, limits)
             process.wait()
         finally:
+            os.close(results)
             peak = cgroup.peak_memory()
             cgroup.close()
     with open(log, "rb") as log_file:

@@ -1,0 +1,48 @@
+"""Grades do not depend on the machine's load: time limits are CPU seconds, not wall-clock seconds."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+import pytest
+
+from autograder import cli
+from autograder.sandbox import Limits
+from tests.toy import A, RIGHT_CUBE, WRONG_CUBE, make_toy_course, toy_submission, write
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("load")]
+LIMITS = Limits(cell_seconds=15, notebook_seconds=120)
+SUBMISSIONS = {
+    "right": {},
+    "partial": {"cube": WRONG_CUBE},
+    "slow_but_right": {"cube": "import time\ndef cube(x):\n    time.sleep(2)\n    return x ** 3"},
+    "loops": {"square": "def square(x):\n    while True:\n        pass", "cube": RIGHT_CUBE},
+}
+
+
+def burn() -> None:
+    while True:
+        pass
+
+
+def grades(course) -> dict[str, tuple[float, str]]:
+    results = cli.grade(course, A, workers=2, limits=LIMITS, force=True)
+    return {r.student: (r.points, " ".join(r.reasons)) for r in results}
+
+
+def test_the_same_grades_on_an_idle_and_on_a_saturated_machine(tmp_path):
+    course = make_toy_course(tmp_path)
+    for student, answers in SUBMISSIONS.items():
+        write(course, student, toy_submission(course, **answers))
+    idle = grades(course)
+    hogs = [multiprocessing.Process(target=burn, daemon=True) for _ in range(2 * (os.cpu_count() or 1))]
+    for hog in hogs:
+        hog.start()
+    try:
+        loaded = grades(course)
+    finally:
+        for hog in hogs:
+            hog.kill()
+    assert {s: p for s, (p, _) in idle.items()} == {"right": 3.0, "partial": 2.0, "slow_but_right": 3.0, "loops": 1.0}
+    assert loaded == idle
+    assert "timeout" in idle["loops"][1]
