@@ -47,12 +47,17 @@ class FeedbackError(Exception):
         self.results = results
 
 
-def release(course: Course, assignments: list[str]) -> None:
-    """``course/`` from ``solutions/`` and the assignments registered in the gradebook (nbgrader)."""
+def check_known(course: Course, assignments: list[str]) -> None:
+    """Raise ``UsageError`` unless every one of ``assignments`` has a source in ``solutions/``."""
     unknown = sorted(set(assignments) - set(course.assignments()))
     if unknown:
         raise UsageError(f"no such assignment in {course.solutions}: {', '.join(unknown)} "
-                         f"(known: {', '.join(course.assignments())})")
+                         f"(known: {', '.join(course.assignments()) or 'none'})")
+
+
+def release(course: Course, assignments: list[str]) -> None:
+    """``course/`` from ``solutions/`` and the assignments registered in the gradebook (nbgrader)."""
+    check_known(course, assignments)
     for assignment in assignments or course.assignments():
         nbgrader(course, "generate_assignment", assignment, "--force")
 
@@ -77,9 +82,7 @@ def remove_orphans(course: Course, assignment: str) -> list[str]:
 
 def prepare(course: Course, assignment: str) -> None:
     """Before anything runs: ``assignment`` exists, is released and in the gradebook; no leftovers."""
-    if assignment not in course.assignments():
-        raise UsageError(f"no such assignment in {course.solutions}: {assignment!r} "
-                         f"(known: {', '.join(course.assignments()) or 'none'})")
+    check_known(course, [assignment])
     released = all((course.release / assignment / f"{nb}.ipynb").is_file() for nb in course.notebooks(assignment))
     if not (released and registered(course, assignment)):
         print(f"{assignment} is not released and registered in the gradebook yet: releasing it "
@@ -195,8 +198,7 @@ def run(args: argparse.Namespace, course: Course) -> int:
         release(course, args.assignments)
         return 0
     if args.command == "collect":
-        if args.assignment not in course.assignments():
-            raise UsageError(f"no such assignment: {args.assignment!r} (known: {', '.join(course.assignments())})")
+        check_known(course, [args.assignment])
         found = collect(course, args.assignment, Path(args.source))
         print(f"collected {len(found.students)} submissions", *found.rejected, sep="\n  ")
         return 0

@@ -261,6 +261,13 @@ def _score(points: float, max_points: float) -> str:
     return f"{points:g} / {max_points:g}"
 
 
+def _gradebook_score(course: Course, student: str) -> str:
+    """Formgrader's "score / max" of a submission: the maximum includes hand-graded points."""
+    with Gradebook(course.db_url) as gb:
+        submission = gb.find_submission(ASSIGNMENT, student)
+        return _score(submission.score, submission.max_score)
+
+
 def test_formgrader_lists_the_assignments_and_the_autograded_submissions_with_scores(formgrader):
     server, page, course, results = formgrader
     page.goto(server.url("formgrader"), timeout=60 * SECONDS)
@@ -273,7 +280,8 @@ def test_formgrader_lists_the_assignments_and_the_autograded_submissions_with_sc
     by_student = {row[1]: row for row in _table_rows(page, len(results))}  # Student Name, Student ID, Timestamp, Status, Score
     assert set(by_student) == set(results), by_student
     for student, result in results.items():
-        assert _score(result.points, result.max_points) in by_student[student], (student, by_student[student])
+        assert _gradebook_score(course, student).startswith(f"{result.points:g} / "), student
+        assert _gradebook_score(course, student) in by_student[student], (student, by_student[student])
         assert by_student[student][2] not in ("", "None"), "the collected submission's timestamp"
     assert results["full_marks"].points == results["full_marks"].max_points > results["partly_right"].points > 0
     _screenshot(page, "formgrader_submissions.png")
@@ -282,7 +290,7 @@ def test_formgrader_lists_the_assignments_and_the_autograded_submissions_with_sc
     notebook = course.notebooks(ASSIGNMENT)[0]
     page.goto(server.url(f"formgrader/gradebook/{ASSIGNMENT}/{notebook}"), timeout=60 * SECONDS)
     overall = sorted(row[2] for row in _table_rows(page, len(results)))  # (reveal), Submission ID, Overall Score, ...
-    assert overall == sorted(_score(r.points, r.max_points) for r in results.values())
+    assert overall == sorted(_gradebook_score(course, s) for s in results)
     _screenshot(page, "formgrader_gradebook.png")
     page.get_by_role("button", name="Show All Names").click()
     page.get_by_role("link", name="partly_right").click()
@@ -294,10 +302,18 @@ def test_formgrader_lists_the_assignments_and_the_autograded_submissions_with_sc
 
 
 def test_formgrader_shows_autograded_submissions_as_graded(formgrader):
+    """Autograded cells never wait for a human; a hand-graded cell (if the notebook has one) does."""
     server, page, course, results = formgrader
+    notebook = course.notebooks(ASSIGNMENT)[0]
+    expected = {}
+    with Gradebook(course.db_url) as gb:
+        for student in results:
+            grades = gb.find_submission_notebook(notebook, ASSIGNMENT, student).grades
+            assert not [g.name for g in grades if g.needs_manual_grade and g.auto_score is not None], student
+            expected[student] = "needs manual grading" if any(g.needs_manual_grade for g in grades) else "graded"
     page.goto(server.url(f"formgrader/manage_submissions/{ASSIGNMENT}"), timeout=60 * SECONDS)
     statuses = {row[1]: row[3] for row in _table_rows(page, len(results))}
-    assert statuses == {student: "graded" for student in results}, statuses
+    assert statuses == expected, statuses
 
 
 def test_formgrader_autograde_button_runs_the_sandboxed_grader(formgrader):
@@ -319,11 +335,12 @@ def test_formgrader_autograde_button_runs_the_sandboxed_grader(formgrader):
     _screenshot(page, "formgrader_autograde_button.png")
     assert "Successfully autograded" in text, text[-3000:]
     assert "sandboxed autograde" in text, text[-3000:]
-    modal.get_by_role("button", name="Close").first.click()
+    modal.get_by_role("button", name="OK").click()
 
     page.reload()
     by_student = {row[1]: row for row in _table_rows(page, len(results))}
-    assert _score(results[student].points, results[student].max_points) in by_student[student], by_student[student]
+    assert _gradebook_score(course, student).startswith(f"{results[student].points:g} / ")
+    assert _gradebook_score(course, student) in by_student[student], by_student[student]
     assert stored.stat().st_mtime_ns > before, "the ledger was not rewritten: the pipeline did not grade"
     graded = nbformat.read(course.autograded / student / ASSIGNMENT / f"{notebook}.ipynb", as_version=4)
     verdicts = [o.get("text", "") for cell in graded.cells for o in cell.get("outputs", [])]

@@ -18,6 +18,7 @@ from nbgrader.api import Gradebook
 
 from autograder import cli
 from autograder.course import Course
+from autograder.pipeline import SubmissionResult
 from tests.toy import A, WRONG_CUBE, make_toy_course, source_notebook, toy_submission, write
 
 pytestmark = pytest.mark.slow
@@ -61,6 +62,10 @@ def dgm_grade(course: Course, assignment: str, capsys) -> tuple[int, str]:
 def table(path: Path) -> dict[tuple[str, str], dict[str, str]]:
     with open(path, newline="") as handle:
         return {(row.get("student") or row["student_id"], row["assignment"]): row for row in csv.DictReader(handle)}
+
+
+def table_or_empty(path: Path) -> dict:
+    return table(path) if path.exists() else {}
 
 
 @pytest.fixture
@@ -115,28 +120,29 @@ def test_a_crashed_run_leaves_nothing_that_blocks_or_changes_the_next(course, ca
     for student, answers in {"ann": {}, "ben": {"cube": WRONG_CUBE}, "cat": {}}.items():
         write(course, student, toy_submission(course, **answers))
 
-    # A run whose gradebook writes all fail (as when the assignment was not registered):
-    # every submission is graded, nothing is stored, the autograded folders are left behind.
-    def refuse(course, result):
-        raise RuntimeError("No such assignment")
+    # A run that dies after its first grade, before storing it (as when the assignment was not
+    # registered): its autograded folders are left without a grade in the gradebook.
+    class Crash(BaseException):
+        pass
 
-    monkeypatch.setattr(cli, "store", refuse)
-    code, out = dgm_grade(course, A, capsys)
-    assert code == 1
-    assert all(r["status"] == "failed" and "not stored in the gradebook" in r["reasons"]
-               for r in table(course.work / "grades.csv").values())
+    def crash(course, result):
+        raise Crash
+
+    monkeypatch.setattr(cli, "store", crash)
+    with pytest.raises(Crash):
+        cli.main(["grade", A, "--root", str(course.root), *OPTIONS])
     monkeypatch.undo()
-    # More leftovers: a student's autograded folder whose submission is gone, a job folder
-    # holding records that would give ben full marks if they were read.
+    capsys.readouterr()
+    orphans = sorted(p.parent.name for p in course.autograded.glob(f"*/{A}"))
+    assert orphans and not table_or_empty(course.work / "grades.csv"), orphans
+    # More leftovers: a student's autograded folder whose submission is gone, a job folder with junk.
     ghost = course.autograded / "zed" / A
     ghost.mkdir(parents=True)
     nbformat.write(toy_submission(course), ghost / f"{A}.ipynb")
-    stale = course.jobs / A / "ben" / A / "records"
-    stale.mkdir(parents=True, exist_ok=True)
-    fake = course.jobs / A / "ann" / A / "records"
-    if fake.is_dir():
-        for record in fake.iterdir():
-            shutil.copy(record, stale / record.name)
+    junk = course.jobs / A / "ben" / A
+    (junk / "records").mkdir(parents=True, exist_ok=True)
+    (junk / "records" / "cube_values.npy").write_bytes(b"not a record")
+    (junk / f"{A}.ipynb").write_text("{ not a notebook")
 
     code, out = dgm_grade(course, A, capsys)
     assert code == 0, out
@@ -147,6 +153,19 @@ def test_a_crashed_run_leaves_nothing_that_blocks_or_changes_the_next(course, ca
     for student in ("ann", "ben", "cat"):
         assert (course.feedback / student / A / f"{A}.html").is_file()
     assert not (course.feedback / "zed").exists()
+
+
+def test_a_grade_the_gradebook_refuses_fails_with_the_reason_and_is_graded_again(tmp_path, monkeypatch):
+    def refuse(course, result):
+        raise RuntimeError("No such assignment")
+
+    monkeypatch.setattr(cli, "store", refuse)
+    saved = []
+    monkeypatch.setattr(cli.ledger, "save", lambda *args: saved.append(args))
+    result = SubmissionResult("ann", A, A, max_points=3.0)
+    cli.store_and_record(Course(tmp_path), result, "fingerprint")
+    assert result.status == "failed" and "not stored in the gradebook (RuntimeError: No such assignment)" in result.reasons
+    assert not saved, "a grade that is not in the gradebook must not be skipped next time"
 
 
 def test_bad_input_is_refused_with_a_clear_message(course, capsys):
