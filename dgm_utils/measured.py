@@ -16,7 +16,109 @@ MEASURE_ENV = "DGM_MEASURE_FILE"
 """While the table is measured, ``note`` also appends its values (JSON lines) to this file."""
 
 # BEGIN TABLE (written by python -m tests.measure)
-TABLE: dict[str, dict] = {}
+TABLE: dict[str, dict] = {
+    "01_change_of_variables": {
+        "fast": {
+            "load_average": [
+                367.9,
+                230.1
+            ],
+            "seconds": 33.3,
+            "values": {
+                "coupling_grid_mass": 0.9994271860476364,
+                "det_coupling_first_point": 1.647113166963958,
+                "duality_value": 0.7845069178334523,
+                "fit_forward_kl": 0.7176146507263184,
+                "fit_forward_sigma1": 2.0505080223083496,
+                "fit_reverse_abs_mu1": 2.002657651901245,
+                "fit_reverse_kl": 0.6935839653015137,
+                "fit_reverse_kl_forward": 15.598237037658691,
+                "kl_forward_fixed_theta": 1.0601394881938655,
+                "kl_reverse_fixed_theta": 2.25695013904464,
+                "reversed_order_median_change": 11.055122908387665
+            }
+        },
+        "full": {
+            "load_average": [
+                41.9,
+                27.8
+            ],
+            "seconds": 49.6,
+            "values": {
+                "coupling_grid_mass": 0.9994271860476364,
+                "det_coupling_first_point": 1.647113166963958,
+                "duality_value": 0.7845069178334523,
+                "fit_forward_kl": 0.7174975872039795,
+                "fit_forward_sigma1": 2.063260793685913,
+                "fit_reverse_abs_mu1": 2.0110368728637695,
+                "fit_reverse_kl": 0.6969022750854492,
+                "fit_reverse_kl_forward": 15.266087532043457,
+                "kl_forward_fixed_theta": 1.0601394881938655,
+                "kl_reverse_fixed_theta": 2.25695013904464,
+                "reversed_order_median_change": 11.055122908387665
+            }
+        },
+        "machine": "2-core x86_64 CPU shared with other jobs, 2026-11-30"
+    },
+    "02_linear_autoregressive_flows": {
+        "fast": {
+            "load_average": [
+                230.1,
+                117.3
+            ],
+            "seconds": 43.1,
+            "values": {
+                "kl_gap_banana": 0.023535902291778932,
+                "kl_gap_checkerboard": 0.40616497295939835,
+                "kl_gap_ring": 0.4326033933725357
+            }
+        },
+        "full": {
+            "load_average": [
+                27.8,
+                16.3
+            ],
+            "seconds": 222.4,
+            "values": {
+                "kl_gap_banana": 0.008713157344106826,
+                "kl_gap_checkerboard": 0.17130920197808663,
+                "kl_gap_ring": 0.15364916911983473
+            }
+        },
+        "machine": "2-core x86_64 CPU shared with other jobs, 2026-11-30"
+    },
+    "03_realnvp_glow": {
+        "fast": {
+            "load_average": [
+                117.3,
+                45.9
+            ],
+            "seconds": 75.9,
+            "values": {
+                "glow_lost_mass": 0.9835,
+                "glow_lost_mass_bpd": 0.09252172133286933,
+                "glow_test_bpd": 2.268260421080002,
+                "kl_gap_banana": 0.05840067476058408,
+                "kl_gap_checkerboard": 0.5269039504750959,
+                "kl_gap_ring": 0.8261376868929862,
+                "per_pixel_bpd": 2.4304425845267215
+            }
+        },
+        "full": {
+            "seconds": 774.1,
+            "values": {
+                "glow_lost_mass": 0.9195,
+                "glow_lost_mass_bpd": 0.056794803227304215,
+                "glow_test_bpd": 2.086710635871563,
+                "kl_gap_banana": 0.005874268752579237,
+                "kl_gap_checkerboard": 0.15473008997285254,
+                "kl_gap_ring": 0.09033654683494552,
+                "per_pixel_bpd": 2.4304425845267215
+            }
+        },
+        "machine": "2-core x86_64 CPU shared with other jobs, 2026-11-30"
+    }
+}
 # END TABLE
 
 
@@ -34,7 +136,9 @@ def quoted(assignment: str) -> str:
     for mode in ("fast", "full"):
         if mode in entry:
             run = entry[mode]
-            parts.append(f"{mode} mode {run['seconds']:.0f} s")
+            load = run.get("load_average")
+            busy = f" at load average {load[0]:g} to {load[1]:g}" if load else ""
+            parts.append(f"{mode} mode {run['seconds']:.0f} s{busy}")
     machine = entry.get("machine", "")
     return f"measured run time of the whole notebook: {', '.join(parts)} ({machine})"
 

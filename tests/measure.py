@@ -63,6 +63,7 @@ def main(argv: list[str]) -> None:
             load = os.getloadavg()[0]
             print(f"{assignment}, {mode} mode (load average {load:.1f}) ...", flush=True)
             entry[mode] = _measure(assignment, fast=mode == "fast")
+            entry[mode]["load_average"] = [round(load, 1), round(os.getloadavg()[0], 1)]  # 1-minute, at start and end
             print(f"  {entry[mode]['seconds']} s, {entry[mode]['values']}", flush=True)
         entry["machine"] = (f"{os.cpu_count()}-core {platform.machine()} CPU shared with other jobs, "
                             f"{time.strftime('%Y-%m-%d', time.gmtime())}")
