@@ -67,7 +67,7 @@ UNSAFE_LINK = re.compile(r"(javascript|data|vbscript):", re.IGNORECASE)
 
 def run_reasons(ran: RunResult, limits: Limits, code_cells: list[int]) -> list[str]:
     """What went wrong while running, as the student should read it."""
-    stops = ("timeout", "kernel died", "notebook limit")
+    stops = ("timeout", "kernel died", "notebook limit", "process limit")
     reasons = [f"cell {c['index']}: {c['status']}" for c in ran.cells if c.get("status") in stops]
     if any(c.get("status") == "notebook limit" for c in ran.cells):
         reasons.append(f"the notebook's time limit ({limits.notebook_seconds:g} CPU seconds) was reached; "
@@ -109,6 +109,9 @@ def limit_notice(status: str, limits: Limits) -> str | None:
                  else f"the time limit ({limits.cell_seconds:g} CPU seconds per cell)")
         return (f"Grader: this cell was stopped by {which}. Errors after this point (KeyboardInterrupt, NameError) "
                 "follow from the stop. Check for an endless loop or for training far longer than the fast mode asks.")
+    if status == "process limit":
+        return (f"Grader: this cell started {max(8, limits.processes // 2)} processes or more (a fork bomb?): the kernel "
+                "was stopped with all of them, and the cells after it did not run.")
     if status == "kernel died":
         return (f"Grader: the Python kernel died in this cell (a crash, os._exit, or more than the memory limit of "
                 f"{limits.memory_bytes / 2**30:g} GB); the cells after it did not run.")

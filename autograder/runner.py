@@ -200,13 +200,18 @@ class CpuWatchdog(threading.Thread):
 
     CPU time, not the wall clock, so a busy machine never turns a correct notebook into
     a time-out; ``measure`` counts the kernel and, in the sandbox, every process it
-    started (a fork bomb's copies included). A kernel that ignores the interrupt is
-    killed after ``grace`` more CPU seconds.
+    started (a fork bomb's copies included). When a limit is reached, ``end_strays``
+    stops whatever the kernel started, then the kernel is interrupted; a kernel that
+    ignores the interrupt is killed after ``grace`` more CPU seconds of its own. With
+    ``max_processes`` alive at once (a fork bomb) the kernel is killed at once.
     """
 
-    def __init__(self, pid: int, measure, cell_limit: float, notebook_limit: float, grace: float = 10.0):
+    def __init__(self, pid: int, measure, end_strays, cell_limit: float, notebook_limit: float,
+                 max_processes: int | None = None, grace: float = 10.0):
         super().__init__(daemon=True)
-        self.pid, self.measure, self.grace = pid, measure, grace
+        self.pid, self.measure, self.end_strays, self.grace = pid, measure, end_strays, grace
+        self.max_processes = max_processes  # in the sandbox: this many processes at once is a fork bomb
+        self.fired_at = 0.0
         self.cell_limit, self.notebook_limit = cell_limit, notebook_limit
         self.cell_start = self.used_before = 0.0
         self.active = False
@@ -230,13 +235,30 @@ class CpuWatchdog(threading.Thread):
                     continue
                 used = self.measure() - self.cell_start
                 over_cell, over_notebook = used - self.cell_limit, self.used_before + used - self.notebook_limit
-                if max(over_cell, over_notebook) <= 0:
+                bomb = self.max_processes is not None and process_count() >= self.max_processes
+                if max(over_cell, over_notebook) <= 0 and not bomb:
                     continue
-                if self.fired is None:
-                    self.fired = "notebook" if over_notebook > 0 else "cell"
-                    signal_kernel(self.pid, signal.SIGINT)
-                elif max(over_cell, over_notebook) > self.grace:
+                self.end_strays()
+                if bomb:  # a fork bomb's kernel is past saving: stop it with all it started
+                    self.fired = "processes"
                     signal_kernel(self.pid, signal.SIGKILL)
+                elif self.fired is None:
+                    self.fired = "notebook" if over_notebook > 0 else "cell"
+                    self.fired_at = cpu_seconds(self.pid)
+                    signal_kernel(self.pid, signal.SIGINT)
+                elif cpu_seconds(self.pid) - self.fired_at > self.grace:
+                    signal_kernel(self.pid, signal.SIGKILL)
+
+
+def process_count() -> int:
+    """Live processes in the sandbox (zombies, which the kernel may never reap, do not count)."""
+    count = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            count += entry.name.isdigit() and (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            continue
+    return count
 
 
 def signal_kernel(pid: int, signum: int) -> None:
@@ -257,12 +279,12 @@ def end_strays(kernel_pid: int | None, rounds: int = 20) -> None:
         strays = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and int(p.name) not in keep]
         if not strays:
             return
-        time.sleep(0.05)
         for pid in strays:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        time.sleep(0.05)
 
 
 def main() -> int:
@@ -272,6 +294,7 @@ def main() -> int:
     parser.add_argument("--notebook-cpu", type=float, default=None, help="CPU seconds for the whole notebook")
     parser.add_argument("--max-output-bytes", type=int, default=1_000_000)
     parser.add_argument("--result-fd", type=int, default=None, help="the result pipe (default: standard output)")
+    parser.add_argument("--max-processes", type=int, default=None, help="processes at once that stop a cell (sandbox)")
     parser.add_argument("--sandboxed", action="store_true", help="alone in a PID namespace: may kill strays")
     args = parser.parse_args()
 
@@ -304,7 +327,9 @@ def main() -> int:
         watchdog = None
         if kernel and args.cell_cpu and Path(f"/proc/{kernel.pid}/stat").exists():
             measure = sandbox_cpu_seconds if args.sandboxed else functools.partial(cpu_seconds, kernel.pid)
-            watchdog = CpuWatchdog(kernel.pid, measure, args.cell_cpu, args.notebook_cpu or float("inf"))
+            strays = functools.partial(end_strays, kernel.pid, 1) if args.sandboxed else (lambda: None)
+            watchdog = CpuWatchdog(kernel.pid, measure, strays, args.cell_cpu, args.notebook_cpu or float("inf"),
+                                   args.max_processes if args.sandboxed else None)
             watchdog.start()
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
@@ -325,8 +350,8 @@ def main() -> int:
             if watchdog:
                 watchdog.end_cell()
                 if watchdog.fired:
-                    status = "notebook limit" if watchdog.fired == "notebook" else "timeout"
-            if args.sandboxed and status in ("timeout", "notebook limit", "kernel died"):
+                    status = {"notebook": "notebook limit", "processes": "process limit"}.get(watchdog.fired, "timeout")
+            if args.sandboxed and status in ("timeout", "notebook limit", "process limit", "kernel died"):
                 end_strays(kernel.pid if kernel else None)
             lines.write({
                 "index": index,
@@ -339,7 +364,7 @@ def main() -> int:
                 "duplicates": client.duplicates,
                 "stray": client.stray,
             })
-            if status in ("kernel died", "notebook limit"):
+            if status in ("kernel died", "notebook limit", "process limit"):
                 break
     return 0
 

@@ -233,7 +233,8 @@ def build_command(mode: str, job: Path, limits: Limits, result_fd: int) -> tuple
     """The command, its environment and its working folder for one job."""
     python = [sys.executable, "-u"]
     args = ["--result-fd", str(result_fd), "--cell-timeout", str(limits.wall(limits.cell_seconds)), "--cell-cpu", str(limits.cell_seconds),
-            "--notebook-cpu", str(limits.notebook_seconds), "--max-output-bytes", str(limits.output_bytes)]
+            "--notebook-cpu", str(limits.notebook_seconds), "--max-output-bytes", str(limits.output_bytes),
+            "--max-processes", str(max(8, limits.processes // 2))]
     env = _environment()
     if mode == "none":
         return [*python, str(RUNNER), *args], env, job

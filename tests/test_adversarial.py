@@ -238,13 +238,14 @@ CASES = {
     "old_schema": Case(edit=old_schema),
     "duplicated_test": Case(edit=duplicate_test_above_answer),
     # 17. feedback stays inert
-    "script_output": Case(at_end=SCRIPT_OUTPUT, edit=script_in_markdown, output_excludes=["<script>alert", "alert('owned')"]),
+    "script_output": Case(at_end=SCRIPT_OUTPUT, edit=script_in_markdown, output_excludes=["<script>alert"]),
     # 18. the sandbox's view, from inside
     "probe_view": Case(at_end=PROBE_VIEW, flagged=True, output_contains=["'shadow': False", "'home': False", "'uid': 65534",
                                                                          "'repo': ['.venv', 'dgm_utils']"],
                        output_excludes=[CANARY]),
     # 19. a fork bomb before the answers: it times out, the rest is graded
-    "fork_bomb_early": Case(before=FORK_BOMB_EARLY, points=3, flagged=True, reason="timeout"),
+    "fork_bomb_early": Case(before=FORK_BOMB_EARLY, points=0, flagged=True, reason="process limit",
+                            output_contains=["a fork bomb?"]),
 }
 
 
