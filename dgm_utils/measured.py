@@ -20,10 +20,10 @@ TABLE: dict[str, dict] = {
     "01_change_of_variables": {
         "fast": {
             "load_average": [
-                367.9,
-                230.1
+                12.5,
+                11.6
             ],
-            "seconds": 33.3,
+            "seconds": 9.5,
             "values": {
                 "coupling_grid_mass": 0.9994271860476364,
                 "det_coupling_first_point": 1.647113166963958,
@@ -63,10 +63,10 @@ TABLE: dict[str, dict] = {
     "02_linear_autoregressive_flows": {
         "fast": {
             "load_average": [
-                230.1,
-                117.3
+                11.6,
+                8.7
             ],
-            "seconds": 43.1,
+            "seconds": 16.1,
             "values": {
                 "kl_gap_banana": 0.023535902291778932,
                 "kl_gap_checkerboard": 0.40616497295939835,
@@ -90,10 +90,10 @@ TABLE: dict[str, dict] = {
     "03_realnvp_glow": {
         "fast": {
             "load_average": [
-                117.3,
-                45.9
+                8.7,
+                42.2
             ],
-            "seconds": 75.9,
+            "seconds": 29.1,
             "values": {
                 "glow_lost_mass": 0.9835,
                 "glow_lost_mass_bpd": 0.09252172133286933,
