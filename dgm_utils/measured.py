@@ -105,7 +105,11 @@ TABLE: dict[str, dict] = {
             }
         },
         "full": {
-            "seconds": 774.1,
+            "load_average": [
+                36.1,
+                6.6
+            ],
+            "seconds": 398.4,
             "values": {
                 "glow_lost_mass": 0.9195,
                 "glow_lost_mass_bpd": 0.056794803227304215,
