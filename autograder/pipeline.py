@@ -62,7 +62,8 @@ def find_submission(course: Course, assignment: str, student: str, notebook: str
 
 
 SAFE_MIME = ("text/plain", "image/png", "image/jpeg")  # what a returned notebook may show of the student's outputs
-UNSAFE_LINK = re.compile(r"(javascript|data|vbscript):", re.IGNORECASE)
+MATH = re.compile(r"(\$\$.+?\$\$|\$[^$\n]+?\$)", re.DOTALL)
+LINK_DEFINITION = re.compile(r"^(\s{0,3}\[[^\]]*\]):", re.MULTILINE)
 
 
 def run_reasons(ran: RunResult, limits: Limits, code_cells: list[int]) -> list[str]:
@@ -131,8 +132,16 @@ def safe_output(output: dict) -> dict:
 
 
 def safe_markdown(text: str) -> str:
-    """The student's markdown with raw HTML shown as text and script links disarmed."""
-    return UNSAFE_LINK.sub(lambda m: m.group(1) + "&#58;", text.replace("<", "&lt;").replace(">", "&gt;"))
+    """The student's markdown with raw HTML shown as text and no link of theirs left (maths kept as written).
+
+    Outside ``$...$`` and ``$$...$$``: ``<`` and ``>`` escaped, ``](`` and link definitions
+    broken; nbconvert escapes what is inside the maths itself.
+    """
+    parts = MATH.split(text)
+    for i in range(0, len(parts), 2):  # even parts are outside the maths
+        plain = parts[i].replace("<", "&lt;").replace(">", "&gt;").replace("](", "]\\(")
+        parts[i] = LINK_DEFINITION.sub(r"\1\\:", plain)
+    return "".join(parts)
 
 
 def feedback_notebook(graded: NotebookNode, ran: RunResult, verdicts: dict[str, CellVerdict],
