@@ -2,7 +2,7 @@
 
 For each assignment: ``full_marks`` (the reference answers), ``untouched`` (the release
 as handed out), ``partly_right`` (the first two mutants of the catalogue) and
-``loops_forever`` (full marks but for an endless loop in the last solution cell).
+``loops_forever`` (full marks but for an endless loop in the last code solution cell).
 ``python -m tests.make_samples [ASSIGNMENT ...]`` regenerates them; a test checks they are current.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.course import Course
+from autograder.notebook import grade_id, is_solution
 from tests.support import answer_sheet, mutants_of, mutated_answers, submission
 
 LOOP = "while True:  # a student's endless loop\n    pass\n"
@@ -22,7 +23,7 @@ def samples(course: Course, assignment: str) -> dict[str, NotebookNode]:
     notebook = course.notebooks(assignment)[0]
     answers = answer_sheet(course, assignment, notebook)
     looping = dict(answers)
-    last = list(answers)[-1]
+    last = [grade_id(c) for c in course.source(assignment, notebook).cells if is_solution(c) and c.cell_type == "code"][-1]
     looping[last] = LOOP + answers[last]
     return {
         "full_marks": submission(course, assignment, notebook, answers),
