@@ -152,7 +152,7 @@ def note(assignment: str, name: str, value: float, description: str = "", fmt: s
 
     While the table is being measured (``DGM_MEASURE_FILE`` set) the value is collected too.
     """
-    value = float(value)
+    value = float(value.detach() if hasattr(value, "detach") else value)
     refs = [f"{mode} {reference(assignment, name, mode):{fmt}}" for mode in ("fast", "full")
             if reference(assignment, name, mode) is not None]
     suffix = f"   (reference solution: {', '.join(refs)})" if refs else ""
