@@ -56,9 +56,9 @@ def main(argv: list[str]) -> None:
     """Measure the given assignments (``--fast-only`` / ``--full-only`` for one mode) and rewrite TABLE."""
     modes = [m for m, flag in (("fast", "--full-only"), ("full", "--fast-only")) if flag not in argv]
     assignments = [a for a in argv if not a.startswith("--")]
-    table = dict(measured.TABLE)
+    new_entries = {}
     for assignment in assignments:
-        entry = dict(table.get(assignment, {}))
+        entry = dict(measured.TABLE.get(assignment, {}))
         for mode in modes:
             load = os.getloadavg()[0]
             print(f"{assignment}, {mode} mode (load average {load:.1f}) ...", flush=True)
@@ -67,9 +67,17 @@ def main(argv: list[str]) -> None:
             print(f"  {entry[mode]['seconds']} s, {entry[mode]['values']}", flush=True)
         entry["machine"] = (f"{os.cpu_count()}-core {platform.machine()} CPU shared with other jobs, "
                             f"{time.strftime('%Y-%m-%d', time.gmtime())}")
-        table[assignment] = entry
+        new_entries[assignment] = entry
+    _write(new_entries)
+
+
+def _write(new_entries: dict[str, dict]) -> None:
+    """Merge ``new_entries`` into the table as the file holds it now (another measurement may have run meanwhile)."""
     path = Path(measured.__file__)
     text = path.read_text()
+    scope: dict = {}
+    exec(re.search(r"# BEGIN TABLE[^\n]*\n(.*?)# END TABLE", text, re.S).group(1), scope)
+    table = {**scope["TABLE"], **new_entries}
     body = "TABLE: dict[str, dict] = " + json.dumps(table, indent=4, sort_keys=True) + "\n"
     pattern = re.compile(r"(# BEGIN TABLE[^\n]*\n).*?(# END TABLE)", re.S)
     path.write_text(pattern.sub(lambda m: m.group(1) + body + m.group(2), text))
