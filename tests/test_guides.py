@@ -189,8 +189,6 @@ def test_inline_nbgrader_commands_exist():
     assert named <= known, f"not nbgrader subcommands: {sorted(named - known)}"
 
 
-@pytest.mark.xfail(strict=True, reason="course/ 02 and 03 (owned by the notebooks' authors) cite benchmarks/*.py, "
-                   "which the students' bundle does not hold; remove this mark once they do not")
 def test_released_notebooks_name_only_files_in_the_students_bundle():
     course = Course()
     named = {(a, path) for a in course.assignments() for nb in course.notebooks(a)
