@@ -64,3 +64,15 @@ mutation-score: setup
 clean:
 	rm -rf autograder/submitted autograder/autograded autograder/feedback autograder/jobs \
 	  autograder/reference autograder/gradebook.db autograder/grades*.csv
+
+# The course hub (deploy/jupyterhub, docs/jupyterhub.md). configurable-http-proxy from the npm registry,
+# into a git-ignored folder; `make hub` (root, Linux) creates trial accounts and runs the hub on 127.0.0.1:8000.
+CHP_VERSION := 5.3.0
+CHP := deploy/jupyterhub/.work/proxy/node_modules/.bin/configurable-http-proxy
+.PHONY: proxy hub
+proxy: $(CHP)
+$(CHP):
+	npm install --silent --no-audit --no-fund --prefix deploy/jupyterhub/.work/proxy configurable-http-proxy@$(CHP_VERSION)
+
+hub: setup proxy
+	$(PY) deploy/jupyterhub/trial.py

@@ -1,7 +1,9 @@
 """``dgm-grade``: release, collect, grade, and the demo that does all three.
 
     dgm-grade release [ASSIGNMENT ...]        regenerate course/ from solutions/ (nbgrader)
-    dgm-grade collect ASSIGNMENT SOURCE       a folder or zip of notebooks into autograder/submitted/
+    dgm-grade collect ASSIGNMENT SOURCE       a folder or zip of notebooks, or nbgrader's exchange root,
+                                              into autograder/submitted/
+    dgm-grade release-feedback ASSIGNMENT EXCHANGE   the graded feedback into nbgrader's exchange
     dgm-grade grade ASSIGNMENT [options]      grade, store, feedback, export; exit 1 unless all graded
     dgm-grade demo                            release, collect the bundled samples, grade them all
 
@@ -19,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -26,6 +29,7 @@ from tqdm.auto import tqdm
 from . import ledger
 from .collect import collect
 from .course import Course
+from .exchange import release_feedback
 from .gradebook import nbgrader, registered, store, submitted_students
 from .gradetable import format_table, rows, write_csv
 from .pipeline import SubmissionResult, grade_batch
@@ -108,14 +112,19 @@ def store_and_record(course: Course, result: SubmissionResult, fingerprint: str 
 def grade(
     course: Course, assignment: str, workers: int, limits: Limits,
     force: bool = False, shard: tuple[int, int] = (0, 1), students: list[str] | None = None,
-    notebooks: list[str] | None = None, feedback: bool = True,
+    notebooks: list[str] | None = None, feedback: bool = True, scheduler: str | None = None,
 ) -> list[SubmissionResult]:
     """Grade the collected submissions of ``assignment`` (one result per student and notebook).
 
     ``students`` and ``notebooks`` limit the batch to these; ``feedback=False`` skips
-    nbgrader's feedback step. Each grade is stored as it comes. Raises ``FeedbackError`` (after
-    everything is stored) when nbgrader's feedback step fails.
+    nbgrader's feedback step; ``scheduler`` (``tcp://host:port``) grades each submission as a
+    task on that Dask cluster instead of ``workers`` threads here. Each grade is stored as it
+    comes. Raises ``FeedbackError`` (after everything is stored) when nbgrader's feedback step fails.
     """
+    batch = partial(grade_batch, workers=workers)
+    if scheduler:
+        from .cluster import batch_on  # Dask is imported on this path only
+        batch = batch_on(scheduler)  # an unreachable scheduler stops the run here, before anything is written
     prepare(course, assignment)
     if sandbox_mode() == "none":
         print(NOT_SANDBOXED, file=sys.stderr)
@@ -137,7 +146,7 @@ def grade(
             store_and_record(course, result, fingerprints[result.student, result.notebook])
             bar.update()
 
-        graded = grade_batch(course, assignment, [(s, nb) for s, nb, _ in todo], reference, limits, workers, finish)
+        graded = batch(course, assignment, [(s, nb) for s, nb, _ in todo], reference, limits, on_result=finish)
     results = sorted(done + graded, key=lambda r: (r.student, r.notebook))
     count = {status: sum(r.status == status for r in graded) for status in ("graded", "flagged", "failed")}
     print(f"{assignment}: {count['graded']} graded, {count['flagged']} flagged for review, {count['failed']} failed, "
@@ -166,12 +175,17 @@ def main(argv: list[str] | None = None) -> int:
     p_collect = sub.add_parser("collect")
     p_collect.add_argument("assignment")
     p_collect.add_argument("source")
+    p_feedback = sub.add_parser("release-feedback")
+    p_feedback.add_argument("assignment")
+    p_feedback.add_argument("exchange", type=Path)
     for name in ("grade", "demo"):
         p = sub.add_parser(name)
         if name == "grade":
             p.add_argument("assignment")
             p.add_argument("--force", action="store_true", help="regrade submissions graded before")
             p.add_argument("--shard", type=parse_shard, default=(0, 1), metavar="i/N")
+            p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                           help="grade on this Dask scheduler's workers (docs/cluster.md); default: --workers threads here")
         p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
         p.add_argument("--cell-timeout", type=int, default=Limits.cell_seconds)
         p.add_argument("--notebook-timeout", type=int, default=Limits.notebook_seconds)
@@ -202,6 +216,11 @@ def run(args: argparse.Namespace, course: Course) -> int:
         found = collect(course, args.assignment, Path(args.source))
         print(f"collected {len(found.students)} submissions", *found.rejected, sep="\n  ")
         return 0
+    if args.command == "release-feedback":
+        check_known(course, [args.assignment])
+        students = release_feedback(course, args.assignment, args.exchange)
+        print(f"feedback released to {args.exchange} for {len(students)} students: {', '.join(students)}")
+        return 0
     limits = Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout)
     assignments = [args.assignment] if args.command == "grade" else course.assignments()
     results: list[SubmissionResult] = []
@@ -211,8 +230,8 @@ def run(args: argparse.Namespace, course: Course) -> int:
             release(course, [assignment])
             collect(course, assignment, course.samples / assignment)
         try:
-            results += grade(course, assignment, args.workers, limits,
-                             force=getattr(args, "force", False), shard=getattr(args, "shard", (0, 1)))
+            results += grade(course, assignment, args.workers, limits, force=getattr(args, "force", False),
+                             shard=getattr(args, "shard", (0, 1)), scheduler=getattr(args, "scheduler", None))
         except FeedbackError as error:
             print(error, file=sys.stderr)
             results += error.results

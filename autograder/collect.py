@@ -1,8 +1,9 @@
 """Collect submissions into nbgrader's ``submitted/{student}/{assignment}/`` tree.
 
 Input: a folder or an LMS-style zip holding ``{student}.ipynb`` files (one-notebook
-assignments) or ``{student}/{notebook}.ipynb``. Zips are read member by member with
-limits: no absolute or ``..`` paths, no links, bounded sizes (zip bombs), so nothing
+assignments) or ``{student}/{notebook}.ipynb``, or the root of nbgrader's exchange on a
+hub (its ``inbound`` submissions, with their submission times: ``exchange.py``). Zips are
+read member by member with limits: no absolute or ``..`` paths, no links, bounded sizes (zip bombs), so nothing
 is ever written outside the course. Each accepted file gets a ``timestamp.txt``.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from .course import Course
+from .exchange import inbound_entries, is_exchange
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_FILE_BYTES = 20_000_000
@@ -38,21 +40,26 @@ def _place(course: Course, assignment: str, parts: tuple[str, ...]) -> tuple[str
     return None
 
 
-def _write(course: Course, assignment: str, student: str, name: str, data: bytes, when: datetime) -> None:
+def _write(course: Course, assignment: str, student: str, name: str, data: bytes, when: datetime,
+           extra: dict[str, bytes]) -> None:
     folder = course.submitted / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_bytes(data)
     (folder / "timestamp.txt").write_text(when.isoformat())
+    for other, content in extra.items():
+        (folder / other).write_bytes(content)
 
 
 def collect(course: Course, assignment: str, source: Path) -> Collected:
-    """Copy every submission in ``source`` (folder or zip); report what was refused and why."""
+    """Copy every submission in ``source`` (folder, zip or exchange root); report what was refused and why."""
     found = Collected()
     if zipfile.is_zipfile(source):
         entries = _zip_entries(source, found)
+    elif is_exchange(course, source):
+        entries = inbound_entries(course, assignment, source, found.rejected, MAX_FILE_BYTES)
     else:
         entries = _folder_entries(source)
-    for parts, read, when in entries:
+    for parts, read, when, extra in entries:
         place = _place(course, assignment, parts)
         if place is None or not STUDENT_ID.match(place[0]) or "/" in place[1]:
             found.rejected.append(f"{'/'.join(parts)}: not a submission path ({{student}}.ipynb)")
@@ -61,7 +68,7 @@ def collect(course: Course, assignment: str, source: Path) -> Collected:
         if student not in found.students:
             shutil.rmtree(course.submitted / student / assignment, ignore_errors=True)
             found.students.append(student)
-        _write(course, assignment, student, name, read(), when)
+        _write(course, assignment, student, name, read(), when, extra)
     return found
 
 
@@ -70,7 +77,7 @@ def _folder_entries(source: Path):
         if path.is_symlink() or ".ipynb_checkpoints" in path.parts:
             continue
         when = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
-        yield path.relative_to(source).parts, path.read_bytes, when
+        yield path.relative_to(source).parts, path.read_bytes, when, {}
 
 
 def _zip_entries(source: Path, found: Collected):
@@ -91,7 +98,7 @@ def _zip_entries(source: Path, found: Collected):
                 continue
             total += info.file_size  # only what is accepted counts: one bad member never rejects the others
             when = datetime(*info.date_time, tzinfo=timezone.utc)
-            yield path.parts, lambda info=info: _read_capped(archive, info), when
+            yield path.parts, lambda info=info: _read_capped(archive, info), when, {}
 
 
 def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
