@@ -10,7 +10,8 @@
 ``grade`` is resumable: a submission already graded from the same files is not graded
 again (``--force`` regrades). ``--db-url postgresql://...`` grades into a shared
 gradebook; ``--shard i/N`` takes the i-th of N disjoint shares of the students, so N
-machines can grade one assignment together.
+machines can grade one assignment together; ``--scheduler tcp://HOST:PORT`` grades each
+submission as a task on a Dask cluster instead (``docs/cluster.md``).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -111,14 +113,19 @@ def store_and_record(course: Course, result: SubmissionResult, fingerprint: str 
 def grade(
     course: Course, assignment: str, workers: int, limits: Limits,
     force: bool = False, shard: tuple[int, int] = (0, 1), students: list[str] | None = None,
-    notebooks: list[str] | None = None, feedback: bool = True,
+    notebooks: list[str] | None = None, feedback: bool = True, scheduler: str | None = None,
 ) -> list[SubmissionResult]:
     """Grade the collected submissions of ``assignment`` (one result per student and notebook).
 
     ``students`` and ``notebooks`` limit the batch to these; ``feedback=False`` skips
-    nbgrader's feedback step. Each grade is stored as it comes. Raises ``FeedbackError`` (after
-    everything is stored) when nbgrader's feedback step fails.
+    nbgrader's feedback step; ``scheduler`` (``tcp://host:port``) grades each submission as a
+    task on that Dask cluster instead of ``workers`` threads here. Each grade is stored as it
+    comes. Raises ``FeedbackError`` (after everything is stored) when nbgrader's feedback step fails.
     """
+    batch = partial(grade_batch, workers=workers)
+    if scheduler:
+        from .cluster import batch_on  # Dask is imported on this path only
+        batch = batch_on(scheduler)  # an unreachable scheduler stops the run here, before anything is written
     prepare(course, assignment)
     if sandbox_mode() == "none":
         print(NOT_SANDBOXED, file=sys.stderr)
@@ -140,7 +147,7 @@ def grade(
             store_and_record(course, result, fingerprints[result.student, result.notebook])
             bar.update()
 
-        graded = grade_batch(course, assignment, [(s, nb) for s, nb, _ in todo], reference, limits, workers, finish)
+        graded = batch(course, assignment, [(s, nb) for s, nb, _ in todo], reference, limits, on_result=finish)
     results = sorted(done + graded, key=lambda r: (r.student, r.notebook))
     count = {status: sum(r.status == status for r in graded) for status in ("graded", "flagged", "failed")}
     print(f"{assignment}: {count['graded']} graded, {count['flagged']} flagged for review, {count['failed']} failed, "
@@ -178,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("assignment")
             p.add_argument("--force", action="store_true", help="regrade submissions graded before")
             p.add_argument("--shard", type=parse_shard, default=(0, 1), metavar="i/N")
+            p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                           help="grade on this Dask scheduler's workers (docs/cluster.md); default: --workers threads here")
         p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
         p.add_argument("--cell-timeout", type=int, default=Limits.cell_seconds)
         p.add_argument("--notebook-timeout", type=int, default=Limits.notebook_seconds)
@@ -222,8 +231,8 @@ def run(args: argparse.Namespace, course: Course) -> int:
             release(course, [assignment])
             collect(course, assignment, course.samples / assignment)
         try:
-            results += grade(course, assignment, args.workers, limits,
-                             force=getattr(args, "force", False), shard=getattr(args, "shard", (0, 1)))
+            results += grade(course, assignment, args.workers, limits, force=getattr(args, "force", False),
+                             shard=getattr(args, "shard", (0, 1)), scheduler=getattr(args, "scheduler", None))
         except FeedbackError as error:
             print(error, file=sys.stderr)
             results += error.results
