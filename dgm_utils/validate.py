@@ -12,6 +12,8 @@ whether it
 * is **unfinished**: a stub still raises ``NotImplementedError``,
 * **fails**: with the first line of the message of the visible test that failed,
 
+and for every written answer (a markdown cell graded by hand) whether you answered it
+(replaced the release's "YOUR ANSWER HERE" with your text);
 and whether the notebook runs top to bottom: an error in any other cell (a cell you
 added, a syntax error in a solution cell, a time-out, a dead kernel) is listed.
 Locked cells you changed are listed too: the grader uses the original versions.
@@ -19,8 +21,8 @@ Locked cells you changed are listed too: the grader uses the original versions.
 Passing the visible tests is necessary for full points, not sufficient: the grader
 also compares values your functions compute on other inputs with the reference.
 
-Exit code: 0 when every test cell passes and the notebook runs top to bottom; 1
-otherwise; 2 when the notebook cannot be read or run at all.
+Exit code: 0 when every test cell passes, every written answer is answered and the
+notebook runs top to bottom; 1 otherwise; 2 when the notebook cannot be read or run at all.
 """
 from __future__ import annotations
 
@@ -43,6 +45,9 @@ from nbclient.exceptions import DeadKernelError
 from traitlets import default
 
 PASSES, UNFINISHED, FAILS, NOT_RUN = "passes", "unfinished", "fails", "did not run"
+ANSWERED, UNANSWERED = "answered", "unanswered"
+RELEASE_ANSWER = "YOUR ANSWER HERE"
+"""What nbgrader puts into a written-answer cell of the release."""
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 TIMEOUT_NAME = "CellTimeout"
 FAST_CELL_SECONDS = 300
@@ -68,6 +73,7 @@ class Report:
     tasks: list[TaskResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)
+    written: list[TaskResult] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -76,12 +82,13 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return self.runs_top_to_bottom and not self.edited and all(t.status == PASSES for t in self.tasks)
+        return (self.runs_top_to_bottom and not self.edited and all(t.status == PASSES for t in self.tasks)
+                and all(w.status == ANSWERED for w in self.written))
 
     def format(self) -> str:
         mode = "FAST mode (DGM_FAST=1)" if self.fast else "full mode"
         lines = [f"{self.notebook.name}: ran in {self.seconds:.0f} s, {mode}", ""]
-        width = max([len(t.grade_id) for t in self.tasks] + [4])
+        width = max([len(t.grade_id) for t in self.tasks + self.written] + [4])
         for t in self.tasks:
             status = {PASSES: "passes its visible tests", UNFINISHED: "unfinished (NotImplementedError)"}.get(
                 t.status, t.status)
@@ -91,6 +98,10 @@ class Report:
                 lines += textwrap.wrap(t.message, 100, initial_indent=indent, subsequent_indent=indent)
         if not self.tasks:
             lines.append("  (no graded test cells found: is this a course notebook?)")
+        for w in self.written:
+            status = ("answered (graded by hand)" if w.status == ANSWERED
+                      else f"unanswered written answer: replace {RELEASE_ANSWER} with your answer")
+            lines.append(f"  {w.grade_id.ljust(width)}  {w.points:>4g} pt  {status}")
         lines.append("")
         if self.problems:
             lines.append("The notebook does NOT run top to bottom:")
@@ -102,7 +113,10 @@ class Report:
             lines += [f"  - {e}" for e in self.edited]
         passed = sum(t.status == PASSES for t in self.tasks)
         total = sum(t.points for t in self.tasks)
-        lines.append(f"{passed} of {len(self.tasks)} test cells ({total:g} points) pass their visible tests: "
+        answered = sum(w.status == ANSWERED for w in self.written)
+        written = (f", {answered} of {len(self.written)} written answers "
+                   f"({sum(w.points for w in self.written):g} points) answered" if self.written else "")
+        lines.append(f"{passed} of {len(self.tasks)} test cells ({total:g} points) pass their visible tests{written}: "
                      + ("ready to submit." if self.ok else "not ready yet."))
         if self.ok:
             lines.append("(The grader's hidden tests also compare your values with the reference on other inputs.)")
@@ -173,6 +187,17 @@ def describe(error: dict) -> str:
         line = _failing_line(error.get("traceback", []))
         return f"AssertionError at: {line}" if line else "AssertionError (no message)"
     return f"{name}: {value}" if value else name
+
+
+def written_answers(nb) -> list[TaskResult]:
+    """The hand-graded markdown cells: unanswered while they hold the release's placeholder or nothing at all."""
+    answers = []
+    for cell in nb.cells:
+        meta = _meta(cell)
+        if cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade"):
+            status = UNANSWERED if RELEASE_ANSWER in cell.source or not cell.source.strip() else ANSWERED
+            answers.append(TaskResult(meta.get("grade_id", "written answer"), float(meta.get("points", 0)), status))
+    return answers
 
 
 def edited_locked_cells(nb) -> list[str]:
@@ -253,7 +278,7 @@ def validate(path: Path, fast: bool = True, cell_seconds: int | None = None, pro
     """Run ``path`` in a fresh kernel and judge every graded test cell by its visible tests."""
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
-    report = Report(path, fast, edited=edited_locked_cells(nb))
+    report = Report(path, fast, edited=edited_locked_cells(nb), written=written_answers(nb))
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None

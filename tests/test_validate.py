@@ -30,6 +30,20 @@ def run(capsys, *args):
     return code, capsys.readouterr().out
 
 
+@pytest.mark.parametrize("assignment", [a for a in COURSE.assignments() if any(
+    c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")
+    for nb in COURSE.notebooks(a) for c in COURSE.source(a, nb).cells)])
+def test_written_answers_are_unanswered_in_the_release_and_answered_in_the_reference(assignment):
+    notebook = COURSE.notebooks(assignment)[0]
+    release = v.written_answers(COURSE.released(assignment, notebook))
+    assert release and all(w.status == v.UNANSWERED for w in release)
+    done = v.written_answers(submission(COURSE, assignment, notebook, answer_sheet(COURSE, assignment, notebook)))
+    assert [w.grade_id for w in done] == [w.grade_id for w in release]
+    assert all(w.status == v.ANSWERED for w in done)
+    report = v.Report(COURSE.release / assignment, fast=True, written=release)
+    assert not report.ok and "unanswered written answer: replace YOUR ANSWER HERE" in report.format()
+
+
 @pytest.mark.slow
 def test_release_is_unfinished_everywhere_and_exits_1(tmp_path, capsys):
     path = write(tmp_path, COURSE.released(ASSIGNMENT, NOTEBOOK))
