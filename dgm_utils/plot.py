@@ -307,3 +307,33 @@ def plot_venn(answers: dict[str, object], regions: Sequence[str] = ("M", "I only
     ax.set(xlim=(-3.3, 5.0), ylim=(-2.4, 2.0), aspect="equal", xticks=[], yticks=[], title=title)
     fig.tight_layout()
     return fig
+
+
+def principal_plane(points: Tensor) -> Tensor:
+    """The coordinates of ``points`` (n, D) on their first two principal axes, (n, 2): (x - mean) V[:, :2]."""
+    centred = points.detach().cpu().double().flatten(1)
+    centred = centred - centred.mean(0)
+    return centred @ torch.linalg.svd(centred, full_matrices=False).Vh[:2].T
+
+
+def plot_latent_scatter(panels: dict[str, Drawable], labels: Tensor, title: str = "") -> Figure:
+    """One scatter per panel of 2D points (n, 2), coloured by an integer label (the digit classes 0-9).
+
+    A panel's value may be a callable (drawn inside the panel: its error shows there). For
+    codes of more than 2 dimensions pass ``principal_plane(codes)``.
+    """
+    labels = _to_numpy(labels).astype(int)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4), squeeze=False)
+    for ax, (name, value) in zip(axes[0], panels.items()):
+        def draw(ax=ax, name=name, value=value) -> None:
+            points = _to_numpy(_evaluate(value))
+            if points.ndim != 2 or points.shape[1] != 2 or len(points) != len(labels):
+                raise ValueError(f"expected ({len(labels)}, 2) points, got shape {tuple(points.shape)}")
+            cloud = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=8)
+            ax.set(title=name, xticks=[], yticks=[])
+            fig.colorbar(cloud, ax=ax, ticks=range(10), label="digit")
+
+        _guarded(ax, name, draw)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
