@@ -35,7 +35,7 @@ demo: setup
 # (--dist loadscope keeps a notebook's cells on one worker; loadgroup would split them).
 NBVAL_NOTEBOOKS := solutions $(wildcard autograder/samples/*/full_marks.ipynb)
 test: setup
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=25
 	DGM_FAST=1 $(PY) -m pytest -n 2 --dist loadscope --nbval-lax $(NBVAL_NOTEBOOKS)
 
 release: setup
