@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{root} is not a course directory (it has no solutions/ folder); see --root")
     try:
         return run(args, Course(root, database=args.db_url))
-    except UsageError as error:
+    except (UsageError, ConnectionError) as error:  # ConnectionError: the Dask scheduler of --scheduler
         print(f"dgm-grade {args.command}: {error}", file=sys.stderr)
         return 2
     except InstructorError as error:

@@ -25,9 +25,8 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from distributed import Client, KilledWorker, as_completed, get_worker
+from distributed import CancelledError, Client, KilledWorker, as_completed, get_worker
 
-from .cli import UsageError
 from .course import Course
 from .notebook import autograded_tests
 from .pipeline import INTERNAL_ERROR, SubmissionResult, failed, grade_submission
@@ -81,12 +80,12 @@ def grade_task(spec: NotebookSpec, student: str, files: dict[str, bytes], limits
 
 
 def connect(address: str) -> Client:
-    """A client of the scheduler at ``address``; ``UsageError`` within seconds when it cannot be reached."""
+    """A client of the scheduler at ``address``; ``ConnectionError`` within seconds when it cannot be reached."""
     try:
         return Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
     except (OSError, ValueError) as error:
-        raise UsageError(f"cannot reach the Dask scheduler at {address} ({error}). Start it (dask scheduler, "
-                         "docs/cluster.md) or leave --scheduler out to grade on this machine.") from None
+        raise ConnectionError(f"cannot reach the Dask scheduler at {address} ({error}). Start it (dask scheduler, "
+                              "docs/cluster.md) or leave --scheduler out to grade on this machine.") from None
 
 
 def batch_on(address: str) -> Callable[..., list[SubmissionResult]]:
@@ -134,6 +133,9 @@ def grade_batch(
             student, notebook = futures[future]
             try:
                 graded = future.result()
+            except CancelledError:  # the scheduler is gone: no zero is stored for what was not graded
+                raise ConnectionError(f"lost the Dask scheduler at {address}: every grade received so far is stored; "
+                                      "run the command again to grade the rest") from None
             except KilledWorker as error:
                 result = internal_failure(course, assignment, student, notebook, (
                     f"the Dask workers grading it died {error.allowed_failures + 1} times, last "

@@ -44,13 +44,14 @@ def fresh_course(root: Path) -> Course:
     return course
 
 
-def ours(workers: int) -> dict:
+def ours(workers: int, scheduler: str | None = None) -> dict:
+    """Our grader from scratch: ``workers`` threads here, or the Dask cluster at ``scheduler``."""
     with tempfile.TemporaryDirectory() as tmp:
         course = fresh_course(Path(tmp))
         limits = Limits(cell_seconds=CELL_SECONDS)
         reference_checks(course, ASSIGNMENT, course.notebooks(ASSIGNMENT)[0], limits)  # not timed: cached once
         start = time.monotonic()
-        results = cli.grade(course, ASSIGNMENT, workers=workers, limits=limits)
+        results = cli.grade(course, ASSIGNMENT, workers=workers, limits=limits, scheduler=scheduler)
         wall = time.monotonic() - start
     executing = sum(r.executing_seconds for r in results)
     peaks = [r.peak_memory_mb for r in results if r.peak_memory_mb]

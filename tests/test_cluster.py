@@ -71,13 +71,14 @@ class LoopbackCluster:
         return found[0] if found else None
 
     def executing(self, name: str) -> list[str]:
-        """Keys of the tasks the worker ``name`` is running now."""
+        """Keys of the grading tasks (``grade_task``, not the shared ``NotebookSpec``) the worker ``name`` runs now."""
         address = self.address_of(name)
         if address is None:
             return []
         ran = self.monitor.run(lambda dask_worker: [str(ts.key) for ts in dask_worker.state.executing],
                                workers=[address], on_error="return")
-        return ran.get(address) if isinstance(ran.get(address), list) else []
+        keys = ran.get(address) if isinstance(ran.get(address), list) else []
+        return [key for key in keys if key.startswith("grade_task")]
 
     def kill(self, name: str) -> None:
         """SIGKILL to the worker's whole process group (nanny, worker, its sandboxes): the machine is lost."""
@@ -141,29 +142,38 @@ def outcome(results) -> dict:
 
 @pytest.mark.slow
 def test_the_cluster_grades_two_assignments_exactly_as_the_local_path(tmp_path, cluster):
+    """The samples of the first two assignments and a crash, graded here and on two workers: the same outcome.
+
+    The first assignment's samples include the endless loop; the second's leave it out (time).
+    """
     course = copy_course(tmp_path / "course")
     for name in ("w1", "w2"):
         cluster.add_worker(name)
-    assignments = course.assignments()[:2]
-    for assignment in assignments:
-        cli.collect(course, assignment, course.samples / assignment)
-        crash = course.submitted / "crashes" / assignment
-        crash.mkdir(parents=True)
-        notebook = course.notebooks(assignment)[0]
-        nbformat.write(crashing(nbformat.read(course.samples / assignment / "full_marks.ipynb", as_version=4)),
-                       crash / f"{notebook}.ipynb")
-    for assignment in assignments:
-        local = cli.grade(course, assignment, workers=2, limits=LIMITS, feedback=False)
-        remote = cli.grade(course, assignment, workers=2, limits=LIMITS, feedback=False, force=True,
+    first, second = course.assignments()[:2]
+    students = {first: ["crashes", "full_marks", "loops_forever", "partly_right", "untouched"],
+                second: ["full_marks", "partly_right", "untouched"]}
+    cli.collect(course, first, course.samples / first)
+    cli.collect(course, second, course.samples / second)
+    crash = course.submitted / "crashes" / first
+    crash.mkdir(parents=True)
+    notebook = course.notebooks(first)[0]
+    nbformat.write(crashing(nbformat.read(course.samples / first / "full_marks.ipynb", as_version=4)),
+                   crash / f"{notebook}.ipynb")
+    remote = {}
+    for assignment, wanted in students.items():
+        local = cli.grade(course, assignment, workers=2, limits=LIMITS, students=wanted, feedback=False)
+        graded = cli.grade(course, assignment, workers=2, limits=LIMITS, students=wanted, feedback=False, force=True,
                            scheduler=cluster.address)
-        print(assignment, {r.student: (r.points, r.status) for r in remote})
-        assert outcome(remote) == outcome(local)
-        by_student = {r.student: r for r in remote}
-        assert by_student["full_marks"].points == by_student["full_marks"].max_points > 0
-        assert any("timeout" in reason for reason in by_student["loops_forever"].reasons)
-        assert any("kernel died" in reason for reason in by_student["crashes"].reasons)
-        feedback = course.autograded / "crashes" / assignment / f"{course.notebooks(assignment)[0]}.ipynb"
-        assert "the Python kernel died in this cell" in feedback.read_text()
+        print(assignment, {r.student: (r.points, r.status) for r in graded})
+        assert outcome(graded) == outcome(local)
+        remote |= {(r.student, assignment): r for r in graded}
+    for assignment in students:
+        assert remote["full_marks", assignment].points == remote["full_marks", assignment].max_points > 0
+        assert remote["untouched", assignment].points == 0 < remote["partly_right", assignment].points
+    assert any("timeout" in reason for reason in remote["loops_forever", first].reasons)
+    assert any("kernel died" in reason for reason in remote["crashes", first].reasons)
+    feedback = course.autograded / "crashes" / first / f"{notebook}.ipynb"
+    assert "the Python kernel died in this cell" in feedback.read_text()
 
 
 @pytest.mark.slow
@@ -211,3 +221,19 @@ def test_a_submission_whose_workers_die_twice_fails_with_the_reason_and_is_grade
     again = subprocess.run(command, capture_output=True, text=True, timeout=WAIT)
     assert again.returncode == 0 and "1 graded" in again.stdout, again.stdout + again.stderr
     assert scores(course) == {"ann": 3.0}
+
+
+@pytest.mark.slow
+def test_a_scheduler_lost_mid_batch_stops_the_run_and_stores_no_zero(tmp_path, cluster):
+    course = make_toy_course(tmp_path / "course")
+    submit_all(course)
+    cluster.add_worker("w1")
+    grader = subprocess.Popen(cli_command(course, "grade", A, "--scheduler", cluster.address),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wait_for("a task executing on w1", lambda: cluster.executing("w1"), grader)
+    os.killpg(cluster.scheduler.pid, signal.SIGKILL)
+    output = grader.communicate(timeout=WAIT)[0]
+    assert grader.returncode == 2, output[-3000:]
+    assert f"lost the Dask scheduler at {cluster.address}: every grade received so far is stored" in output
+    stored = scores(course)
+    assert stored == {student: EXPECTED[student] for student in stored}, "a submission not graded was stored"
