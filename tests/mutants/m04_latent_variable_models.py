@@ -58,6 +58,18 @@ MUTANTS: list[Mutant] = [
         "return torch.logsumexp(mixture_log_joint(x, weights, means, covs).reshape(-1), dim=0)",
         "follows the slide 'MLE for original problem': log of the sum over data points, not the sum of logs",
     ),
+    Mutant(
+        "log_likelihood_without_logsumexp", "mixture_solution",
+        "return mixture_log_marginal(x, weights, means, covs).sum()",
+        "return torch.log(torch.exp(mixture_log_joint(x, weights, means, covs)).sum(dim=1)).sum()",
+        "sums the mixture densities with exp and takes the log (no log-sum-exp): -inf once a point is far from every component",
+    ),
+    Mutant(
+        "posterior_without_logsumexp", "mixture_solution",
+        "return torch.exp(log_joint - torch.logsumexp(log_joint, dim=1, keepdim=True))",
+        "return torch.exp(log_joint) / torch.exp(log_joint).sum(dim=1, keepdim=True)",
+        "normalises the exponentiated joints directly: 0 / 0 = nan where every p(x, z = k) underflows",
+    ),
     # task 3: probabilistic PCA
     Mutant(
         "ppca_marginal_variance_squared", "ppca_solution",
@@ -95,6 +107,18 @@ MUTANTS: list[Mutant] = [
         "return torch.logsumexp(log_p_x_given_z, dim=1) - math.log(K)",
         "return torch.logsumexp(log_p_x_given_z, dim=1)",
         "sums the K densities instead of averaging them (forgets the 1/K)",
+    ),
+    Mutant(
+        "naive_mc_log_mean_exp_without_logsumexp", "naive_mc_solution",
+        "return torch.logsumexp(log_p_x_given_z, dim=1) - math.log(K)",
+        "return torch.log(torch.exp(log_p_x_given_z).mean(dim=1))",
+        "averages the densities p(x | z_k) themselves and then takes the log: -inf where all of them underflow",
+    ),
+    Mutant(
+        "relative_variance_ratio_of_densities", "naive_mc_solution",
+        "return torch.expm1(log_second_moment - 2 * log_p)",
+        "return torch.exp(log_second_moment) / torch.exp(log_p) ** 2 - 1",
+        "forms E[p(x|z)^2] / p(x)^2 from the densities, not in log space: 0 / 0 = nan far from the data",
     ),
     Mutant(
         "relative_variance_full_noise", "naive_mc_solution",
