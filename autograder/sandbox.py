@@ -82,12 +82,18 @@ class Limits:
 
 
 def _weigh_all_jobs(parent: Path, v2: bool) -> None:
-    """Give the jobs' parent cgroup the CPU weight of one process per core (the default weighs all as one)."""
+    """Give the jobs' parent cgroup the CPU weight of one process per live job, at least one per core.
+
+    By default the parent weighs as a single process against the rest of the machine, so N
+    sandboxes together would get one process's share; here N sandboxes get N processes'.
+    """
     name, weight = ("cpu.weight", 100) if v2 else ("cpu.shares", 1024)
     try:
-        parent.mkdir(parents=True, exist_ok=True)
+        running = sum(1 for child in parent.iterdir() if (child / "cgroup.procs").is_file()
+                      and (child / "cgroup.procs").read_text().strip())
+        jobs = running + 1  # the job being started has no process yet
         if (parent / name).exists():
-            (parent / name).write_text(str(weight * (os.cpu_count() or 1)))
+            (parent / name).write_text(str(weight * max(jobs, os.cpu_count() or 1)))
     except OSError:
         pass
 
@@ -107,10 +113,10 @@ class JobCgroup:
             (CGROUP_ROOT / "cpu", {"cpu.cfs_period_us": period, "cpu.cfs_quota_us": quota}),
         ]
         for root, settings in wanted:
-            _weigh_all_jobs(root / "dgm-grader", v2.exists())
             path = root / "dgm-grader" / name
             try:
                 path.mkdir(parents=True, exist_ok=True)
+                _weigh_all_jobs(path.parent, v2.exists())
                 for key, value in settings.items():
                     if (path / key).exists():
                         (path / key).write_text(str(value))

@@ -46,3 +46,19 @@ def test_the_same_grades_on_an_idle_and_on_a_saturated_machine(tmp_path):
     assert {s: p for s, (p, _) in idle.items()} == {"right": 3.0, "partial": 2.0, "slow_but_right": 3.0, "loops": 1.0}
     assert loaded == idle
     assert "timeout" in idle["loops"][1]
+
+
+@pytest.mark.parametrize("v2, name, unit", [(False, "cpu.shares", 1024), (True, "cpu.weight", 100)])
+def test_the_jobs_weigh_one_process_each_at_least_one_per_core(tmp_path, v2, name, unit):
+    """N sandboxes at once get N processes' share of the machine (the parent's weight grows with the jobs)."""
+    from autograder.sandbox import _weigh_all_jobs
+
+    (tmp_path / name).write_text("0")
+    weights = []
+    for jobs in (1, 2 * (os.cpu_count() or 1) + 3):
+        for k in range(jobs + 2):  # two more jobs' folders that hold no process: ended jobs count for nothing
+            (tmp_path / f"job-{k}").mkdir(exist_ok=True)
+            (tmp_path / f"job-{k}" / "cgroup.procs").write_text(f"{1000 + k}\n" if 0 < k < jobs else "")
+        _weigh_all_jobs(tmp_path, v2)
+        weights.append(int((tmp_path / name).read_text()))
+    assert weights == [unit * (os.cpu_count() or 1), unit * (2 * (os.cpu_count() or 1) + 3)]
