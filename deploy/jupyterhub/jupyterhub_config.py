@@ -25,7 +25,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # spawner.py
+sys.path.insert(0, str(HERE))  # spawner.py, trial.py
+from trial import PROXY  # noqa: E402 (make proxy installs it there)
 
 c = get_config()  # noqa: F821 (JupyterHub provides get_config)
 env = os.environ
@@ -47,7 +48,7 @@ c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
 c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
-c.ConfigurableHTTPProxy.command = [str(HERE / ".work" / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy")]
+c.ConfigurableHTTPProxy.command = [str(PROXY)]
 
 # Who is who: hub groups (the spawner gives `instructors` and `graders` the course and formgrader).
 staff = users("DGM_INSTRUCTORS") + users("DGM_GRADERS")

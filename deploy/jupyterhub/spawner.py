@@ -47,6 +47,9 @@ class CourseSpawner(LocalProcessSpawner):
     def get_env(self) -> dict[str, str]:
         env = super().get_env()
         env["JUPYTER_CONFIG_DIR"] = str(HERE / ("instructor" if self.is_staff() else "student"))
+        # JupyterLab keeps these under the config folder by default, which users cannot write: their home.
+        env["JUPYTERLAB_SETTINGS_DIR"] = f"{env['HOME']}/.jupyter/lab/user-settings"
+        env["JUPYTERLAB_WORKSPACES_DIR"] = f"{env['HOME']}/.jupyter/lab/workspaces"
         env["NBGRADER_EXCHANGE"] = self.exchange_root
         env["NBGRADER_COURSE_ID"] = self.course_id
         return env

@@ -20,6 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 STAFF_GROUP = "dgm-staff"
+PROXY = HERE / ".work" / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"  # make proxy
 ASSIGNMENT = "01_change_of_variables"
 
 
