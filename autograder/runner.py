@@ -215,7 +215,7 @@ class CpuWatchdog(threading.Thread):
         self.cell_limit, self.notebook_limit = cell_limit, notebook_limit
         self.cell_start = self.used_before = 0.0
         self.active = False
-        self.fired: str | None = None  # "cell" or "notebook"
+        self.fired: str | None = None  # the limit that stopped the kernel: "cell", "notebook" or "processes"
         self.lock = threading.Lock()
 
     def start_cell(self) -> None:
