@@ -121,6 +121,52 @@ TABLE: dict[str, dict] = {
             }
         },
         "machine": "2-core x86_64 CPU shared with other jobs, 2026-11-30"
+    },
+    "06_amortized_inference": {
+        "fast": {
+            "load_average": [
+                14.5,
+                24.8
+            ],
+            "seconds": 141.2,
+            "values": {
+                "active_units_beta_0.1": 8.0,
+                "active_units_beta_0.3": 5.0,
+                "active_units_beta_1": 5.0,
+                "active_units_beta_3": 0.0,
+                "categorical_vae_bpd": 2.198084572839246,
+                "gaussian_lost_mass": 0.16911697387695312,
+                "gaussian_lost_mass_bpd": 0.2763396203517914,
+                "gaussian_vae_bpd": 3.2881488943280335,
+                "linear_vae_bpd": 3.7155108815951046,
+                "linear_vae_exact_bpd": 3.715307470156131,
+                "per_pixel_bpd": 2.4304425845267215,
+                "ppca_bpd": 3.700042284663375
+            }
+        },
+        "full": {
+            "load_average": [
+                24.8,
+                24.6
+            ],
+            "seconds": 568.4,
+            "values": {
+                "active_units_beta_0.1": 8.0,
+                "active_units_beta_0.3": 6.0,
+                "active_units_beta_1": 3.0,
+                "active_units_beta_3": 1.0,
+                "categorical_vae_bpd": 2.1115970134443383,
+                "gaussian_lost_mass": 0.14437198638916016,
+                "gaussian_lost_mass_bpd": 0.26129359006881714,
+                "gaussian_vae_bpd": 2.787404659490528,
+                "linear_vae_bpd": 3.71026670931233,
+                "linear_vae_exact_bpd": 3.710130011676713,
+                "logistic_vae_bpd": 1.9903480687343045,
+                "per_pixel_bpd": 2.4304425845267215,
+                "ppca_bpd": 3.700042284663375
+            }
+        },
+        "machine": "2-core x86_64 CPU shared with other jobs, 2026-11-30"
     }
 }
 # END TABLE

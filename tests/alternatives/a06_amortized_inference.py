@@ -117,19 +117,24 @@ def score_function_grad_samples(f, mean: Tensor, log_var: Tensor, eps: Tensor) -
     Alternative(
         "vae_by_distributions_and_manual_logsumexp",
         {"vae_solution": '''
-class VAE(nn.Module):
-    def log_lik(self, x: Tensor, z: Tensor) -> Tensor:
-        scale = torch.exp(0.5 * self.log_sigma2)
-        return Normal(self.decoder(z), scale).log_prob(x).sum(-1)
+class GaussianPixels(nn.Module):
+    def log_prob(self, x: Tensor, mu: Tensor) -> Tensor:
+        return Normal(mu, torch.exp(0.5 * self.log_sigma2)).log_prob(x).sum(-1)
 
+
+class VAE(nn.Module):
     def elbo(self, x: Tensor, eps: Tensor) -> Tensor:
         mean, log_var = self.encoder(x)
         z = reparameterize(mean, log_var, eps)
         return self.log_lik(x, z).mean(0) - kl_to_standard_normal(mean, log_var)
 
     def loss(self, x: Tensor) -> dict[str, Tensor]:
-        eps = torch.randn(1, x.shape[0], self.encoder.latent_dim, dtype=x.dtype)
-        return {"loss": -self.elbo(x, eps).sum() / x.shape[0]}
+        mean, log_var = self.encoder(x)
+        std = torch.exp(0.5 * log_var)
+        z = mean + std * torch.randn(1, x.shape[0], self.encoder.latent_dim, dtype=x.dtype)
+        rec = -self.log_lik(x, z).sum() / x.shape[0]
+        kl = kl_divergence(Normal(mean, std), Normal(0.0, 1.0)).sum(-1).mean()
+        return {"loss": rec + self.beta * kl, "rec": rec, "kl": kl}
 
     @torch.no_grad()
     def iw_log_likelihood(self, x: Tensor, k: int, generator: torch.Generator) -> Tensor:
@@ -143,21 +148,28 @@ class VAE(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
-        return self.decoder(torch.randn(n, self.latent_dim, generator=generator, dtype=self.log_sigma2.dtype))
+        return self.likelihood.mean(self.decoder(torch.randn(n, self.latent_dim, generator=generator)))
 '''},
         "densities by torch.distributions (log q at z instead of through eps), the importance weights averaged by a "
-        "log-mean-exp by hand, the loss as sum / B",
+        "log-mean-exp by hand, the loss's KL by torch.distributions and its reconstruction as sum / B",
     ),
     Alternative(
-        "vae_densities_in_float64",
+        "vae_densities_in_float64_loss_from_elbo",
         {"vae_solution": '''
-class VAE(nn.Module):
-    def log_lik64(self, x: Tensor, z: Tensor) -> Tensor:
-        mean, log_sigma2 = self.decoder(z).double(), self.log_sigma2.double()
-        return -0.5 * ((x.double() - mean) ** 2 * torch.exp(-log_sigma2) + log_sigma2 + LOG_2PI).sum(-1)
+class GaussianPixels(nn.Module):
+    def log_prob(self, x: Tensor, mu: Tensor) -> Tensor:
+        log_sigma2 = self.log_sigma2.double()
+        log_p = -0.5 * ((x.double() - mu.double()) ** 2 * torch.exp(-log_sigma2) + log_sigma2 + LOG_2PI).sum(-1)
+        return log_p.to(x.dtype)
 
-    def log_lik(self, x: Tensor, z: Tensor) -> Tensor:
-        return self.log_lik64(x, z).to(x.dtype)
+
+class VAE(nn.Module):
+    def loss(self, x: Tensor) -> dict[str, Tensor]:
+        mean, log_var = self.encoder(x)
+        eps = torch.randn(1, len(x), self.latent_dim, dtype=x.dtype)
+        kl = kl_to_standard_normal(mean, log_var).mean()
+        neg_elbo = -elbo_estimate(x, mean, log_var, self.log_lik, eps).mean()
+        return {"loss": neg_elbo + (self.beta - 1) * kl, "rec": neg_elbo - kl, "kl": kl}
 
     @torch.no_grad()
     def iw_log_likelihood(self, x: Tensor, k: int, generator: torch.Generator) -> Tensor:
@@ -165,11 +177,47 @@ class VAE(nn.Module):
         eps = torch.randn(k, *mean.shape, generator=generator, dtype=x.dtype)
         z = reparameterize(mean, log_var, eps)
         e, lv, z64 = eps.double(), log_var.double(), z.double()
-        log_w = self.log_lik64(x, z) - 0.5 * (z64**2).sum(-1) + 0.5 * (e**2 + lv).sum(-1)  # the 2 pi terms cancel
+        log_w = self.log_lik(x, z).double() - 0.5 * (z64**2).sum(-1) + 0.5 * (e**2 + lv).sum(-1)  # the 2 pi terms cancel
         return (torch.logsumexp(log_w, 0) - math.log(k)).to(x.dtype)
 '''},
-        "the Gaussian densities and the importance weights in float64 (the model stays float32), with the "
-        "log(2 pi) of the prior and of q cancelled",
+        "the Gaussian density and the importance weights in float64 (the model stays float32), with the log(2 pi) of "
+        "the prior and of q cancelled; the loss as the negative ELBO of elbo_estimate plus (beta - 1) times the KL",
+    ),
+    # task 5: the categorical decoder
+    Alternative(
+        "categorical_by_distributions",
+        {"pixels_solution": '''
+class CategoricalPixels(nn.Module):
+    def log_prob(self, x: Tensor, logits: Tensor) -> Tensor:
+        per_pixel = torch.distributions.Categorical(logits=logits.reshape(*logits.shape[:-1], -1, self.levels))
+        return per_pixel.log_prob(x.long()).sum(-1)
+'''},
+        "torch.distributions.Categorical over reshaped logits (the value broadcasts over the sample dimension)",
+    ),
+    Alternative(
+        "categorical_by_one_hot_and_logsumexp",
+        {"pixels_solution": '''
+class CategoricalPixels(nn.Module):
+    def log_prob(self, x: Tensor, logits: Tensor) -> Tensor:
+        l = logits.view(*logits.shape[:-1], x.shape[-1], self.levels)
+        observed = (F.one_hot(x.long(), self.levels).to(l.dtype) * l).sum(-1)  # l_{j, x_j}
+        return (observed - torch.logsumexp(l, -1)).sum(-1)
+'''},
+        "the observed level's logit picked by a one-hot product, minus logsumexp over the levels",
+    ),
+    # task 6: posterior collapse
+    Alternative(
+        "usage_written_out",
+        {"usage_solution": '''
+@torch.no_grad()
+def latent_usage(model: VAE, x: Tensor) -> tuple[Tensor, Tensor]:
+    mean, log_var = model.encoder(x)
+    kl = torch.stack([kl_divergence(Normal(mean[:, u], torch.exp(0.5 * log_var[:, u])), Normal(0.0, 1.0)).mean()
+                      for u in range(mean.shape[1])])
+    centred = mean - mean.mean(0)
+    return kl, (centred**2).sum(0) / (len(x) - 1)
+'''},
+        "the KL per dimension one dimension at a time by torch.distributions, the variance written out",
     ),
 ]
 

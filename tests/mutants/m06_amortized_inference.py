@@ -33,6 +33,18 @@ MUTANTS: list[Mutant] = [
         "",
         "forgets to zero theta's gradients, so the M-step also follows the E-step's gradient of sum_i L_i",
     ),
+    Mutant(
+        "vem_m_step_reuses_e_step_eps", "vem_solution",
+        "            eps = torch.randn(k, *mean.shape, generator=gen, dtype=x.dtype)\n            elbo = elbo_estimate",
+        "            elbo = elbo_estimate",
+        "reuses the E-step's eps in the M-step instead of drawing a fresh one (a valid estimate, not the prescribed draws)",
+    ),
+    Mutant(
+        "vem_eps_drawn_sample_axis_last", "vem_solution",
+        "        eps = torch.randn(k, *mean.shape, generator=gen, dtype=x.dtype)\n        elbo = elbo_estimate",
+        "        eps = torch.randn(*mean.shape, k, generator=gen, dtype=x.dtype).permute(2, 0, 1)\n        elbo = elbo_estimate",
+        "draws the E-step's eps as (n, d, k) and permutes it: the right distribution, another assignment of draws to samples",
+    ),
     # task 2: amortized inference
     Mutant(
         "minibatch_elbo_not_rescaled", "amortized_solution",
@@ -45,6 +57,18 @@ MUTANTS: list[Mutant] = [
         "return n / len(x_batch) * amortized_elbo(x_batch, encoder, log_lik, eps).sum()",
         "return amortized_elbo(x_batch, encoder, log_lik, eps).mean()",
         "averages the minibatch: an estimate of the mean ELBO per object, 1/n of the full-data ELBO",
+    ),
+    Mutant(
+        "am_eps_drawn_before_idx", "amortized_solution",
+        "        idx = torch.randint(n, (batch_size,), generator=gen)\n        eps = torch.randn(k, batch_size, encoder.latent_dim, generator=gen, dtype=x.dtype)\n",
+        "        eps = torch.randn(k, batch_size, encoder.latent_dim, generator=gen, dtype=x.dtype)\n        idx = torch.randint(n, (batch_size,), generator=gen)\n",
+        "draws eps before the minibatch indices: both from gen, in the wrong order",
+    ),
+    Mutant(
+        "am_eps_for_every_object", "amortized_solution",
+        "        eps = torch.randn(k, batch_size, encoder.latent_dim, generator=gen, dtype=x.dtype)\n",
+        "        eps = torch.randn(k, n, encoder.latent_dim, generator=gen, dtype=x.dtype)[:, idx]\n",
+        "draws eps for all n objects and picks the minibatch's rows (a valid estimate, not the prescribed draws)",
     ),
     # task 3: gradient estimators
     Mutant(
@@ -62,8 +86,8 @@ MUTANTS: list[Mutant] = [
     # task 4: the VAE
     Mutant(
         "vae_log_lik_without_log_sigma2", "vae_solution",
-        "return -0.5 * (residual**2 / log_sigma2.exp() + log_sigma2 + LOG_2PI).sum(-1)",
-        "return -0.5 * (residual**2 / log_sigma2.exp() + LOG_2PI).sum(-1)",
+        "return -0.5 * ((x - mu) ** 2 / log_sigma2.exp() + log_sigma2 + LOG_2PI).sum(-1)",
+        "return -0.5 * ((x - mu) ** 2 / log_sigma2.exp() + LOG_2PI).sum(-1)",
         "drops the normaliser log sigma^2 of the Gaussian likelihood, so sigma^2 runs off to zero",
     ),
     Mutant(
@@ -83,5 +107,97 @@ MUTANTS: list[Mutant] = [
         "log_w = self.log_lik(x, z) + log_prior - log_q",
         "log_w = self.log_lik(x, z)",
         "uses log p(x | z) alone as the importance weight, forgetting p(z) / q(z | x)",
+    ),
+    Mutant(
+        "iw_eps_drawn_sample_axis_last", "vae_solution",
+        "eps = torch.randn(k, *mean.shape, generator=generator, dtype=x.dtype)",
+        "eps = torch.randn(*mean.shape, k, generator=generator, dtype=x.dtype).permute(2, 0, 1)",
+        "draws the importance samples' eps as (n, d, k): the right distribution, not the prescribed draws",
+    ),
+    Mutant(
+        "sample_from_global_generator", "vae_solution",
+        "z = torch.randn(n, self.latent_dim, generator=generator)",
+        "z = torch.randn(n, self.latent_dim)",
+        "ignores the generator argument and samples z from the global generator",
+    ),
+    Mutant(
+        "loss_eps_transposed", "vae_solution",
+        "eps = torch.randn(1, len(x), self.latent_dim, dtype=x.dtype)",
+        "eps = torch.randn(self.latent_dim, len(x), dtype=x.dtype).T[None]",
+        "draws the loss's eps as (d, B) and transposes it: the right distribution, not the prescribed draws",
+    ),
+    Mutant(
+        "loss_beta_on_rec", "vae_solution",
+        'return {"loss": rec + self.beta * kl, "rec": rec, "kl": kl}',
+        'return {"loss": self.beta * rec + kl, "rec": rec, "kl": kl}',
+        "puts the weight beta on the reconstruction term instead of the KL",
+    ),
+    Mutant(
+        "loss_kl_summed_over_batch", "vae_solution",
+        "kl = kl_to_standard_normal(mean, log_var).mean()",
+        "kl = kl_to_standard_normal(mean, log_var).sum()",
+        "sums the KL over the batch but averages the reconstruction: the KL weighs B times too much",
+    ),
+    Mutant(
+        "loss_rec_is_log_likelihood", "vae_solution",
+        "rec = -self.log_lik(x, reparameterize(mean, log_var, eps)).mean()",
+        "rec = self.log_lik(x, reparameterize(mean, log_var, eps)).mean()",
+        "reports rec as the mean log-likelihood instead of its negative, so the loss maximises the distortion",
+    ),
+    Mutant(
+        "loss_z_is_encoder_mean", "vae_solution",
+        "rec = -self.log_lik(x, reparameterize(mean, log_var, eps)).mean()",
+        "rec = -self.log_lik(x, mean[None]).mean()",
+        "decodes the encoder mean instead of a sample of q: no noise, a deterministic autoencoder plus a KL penalty",
+    ),
+    # task 5: a distribution over the 17 levels of a pixel
+    Mutant(
+        "categorical_not_normalised", "pixels_solution",
+        "log_p = torch.log_softmax(logits.unflatten(-1, (-1, self.levels)), dim=-1)",
+        "log_p = logits.unflatten(-1, (-1, self.levels))",
+        "takes the logit of the observed level as its log-probability, without the log-normaliser",
+    ),
+    Mutant(
+        "categorical_softmax_over_pixels", "pixels_solution",
+        "log_p = torch.log_softmax(logits.unflatten(-1, (-1, self.levels)), dim=-1)",
+        "log_p = torch.log_softmax(logits.unflatten(-1, (-1, self.levels)), dim=-2)",
+        "normalises over the pixels instead of over the levels of each pixel",
+    ),
+    Mutant(
+        "categorical_levels_major_layout", "pixels_solution",
+        "log_p = torch.log_softmax(logits.unflatten(-1, (-1, self.levels)), dim=-1)",
+        "log_p = torch.log_softmax(logits.unflatten(-1, (self.levels, -1)).transpose(-1, -2), dim=-1)",
+        "reads the logits level-major (l[..., v * D + j]) instead of pixel j's block l[..., 17 j : 17 (j + 1)]",
+    ),
+    Mutant(
+        "categorical_mean_over_pixels", "pixels_solution",
+        "return log_p.gather(-1, index).squeeze(-1).sum(-1)",
+        "return log_p.gather(-1, index).squeeze(-1).mean(-1)",
+        "averages the pixels' log-probabilities instead of summing them: log p(x|z) of independent pixels is a sum",
+    ),
+    # task 6: posterior collapse
+    Mutant(
+        "usage_kl_summed_over_dimensions", "usage_solution",
+        "kl = kl_to_standard_normal(mean[..., None], log_var[..., None]).mean(0)",
+        "kl = kl_to_standard_normal(mean, log_var).mean(0)",
+        "returns the total KL (the rate) instead of one KL per latent dimension",
+    ),
+    Mutant(
+        "usage_activity_of_q_variance", "usage_solution",
+        "return kl, mean.var(0)",
+        "return kl, log_var.exp().mean(0)",
+        "takes the average variance of q(z_u|x) as the activity, instead of how much its mean moves with x",
+    ),
+    Mutant(
+        "usage_activity_population_variance", "usage_solution",
+        "return kl, mean.var(0)",
+        "return kl, mean.var(0, unbiased=False)",
+        "divides by n instead of n - 1 in the activity",
+    ),
+    Mutant(
+        "usage_activity_of_samples", "usage_solution",
+        "return kl, mean.var(0)",
+        "return kl, reparameterize(mean, log_var, torch.randn_like(mean)).var(0)",
+        "measures the variance of samples z ~ q(z|x) over the data, which adds the posterior variances to the activity",
     ),
 ]
