@@ -11,20 +11,23 @@ def normal_log_prob(x: Tensor, mean, std) -> Tensor:
     return -0.5 * (torch.log(2 * math.pi * var) + (x - mean) ** 2 / var)
 
 
-def mle_mean(x: Tensor) -> Tensor:
-    return x.sum() / len(x)
-
-
 def posterior_mean_std(x: Tensor, sigma: float, m0: float, s0: float) -> tuple[Tensor, Tensor]:
     precision = torch.tensor(1 / s0**2 + len(x) / sigma**2, dtype=x.dtype)
     mean = (m0 / s0**2 + x.sum() / sigma**2) / precision
     return mean, precision.rsqrt()
 
 
-def map_mean(x: Tensor, sigma: float, m0: float, s0: float) -> Tensor:
+def map_mean(x: Tensor, sigma: float, m0: float, scale: float, prior: str = "normal") -> Tensor:
+    n, x_bar = len(x), x.sum() / len(x)
+    if math.isinf(scale):
+        return x_bar
+    if prior == "laplace":
+        # soft-thresholding written as a clip: x_bar minus its excess over m0, clipped to [-t, t]
+        t = sigma**2 / (n * scale)
+        return x_bar - torch.clamp(x_bar - m0, -t, t)
     # the mode of log p(X | theta) + log p(theta): a weighted mean of the prior mean and the data
-    w_prior, w_data = sigma**2, len(x) * s0**2
-    return (w_prior * m0 + s0**2 * x.sum()) / (w_prior + w_data)
+    w_prior, w_data = sigma**2, n * scale**2
+    return (w_prior * m0 + scale**2 * x.sum()) / (w_prior + w_data)
 
 
 def log_evidence(x: Tensor, sigma: float, m0: float, s0: float) -> Tensor:
@@ -36,8 +39,29 @@ def log_evidence(x: Tensor, sigma: float, m0: float, s0: float) -> Tensor:
     log_det = (n - 1) * math.log(sigma**2) + math.log(c)
     return -0.5 * (n * math.log(2 * math.pi) + log_det + quad)
 '''},
-        "the log-density through the variance, precisions, MAP as a weighted mean, and the evidence as the "
+        "the log-density through the variance, precisions, the MLE as its own branch, the normal MAP as a weighted mean, "
+        "the Laplace MAP as x_bar minus a clipped excess (soft-thresholding), and the evidence as the "
         "n-dimensional Gaussian marginal of X (Sherman-Morrison) instead of Bayes' theorem at one theta",
+    ),
+    Alternative(
+        "map_by_comparing_candidates",
+        {"bayes_solution": '''
+def map_mean(x: Tensor, sigma: float, m0: float, scale: float, prior: str = "normal") -> Tensor:
+    n = x.shape[0]
+    if prior == "normal" or math.isinf(scale):
+        precision = n / sigma**2 + (0.0 if math.isinf(scale) else 1 / scale**2)
+        prior_term = 0.0 if math.isinf(scale) else m0 / scale**2
+        return (prior_term + x.sum() / sigma**2) / precision
+    # the objective is concave: its maximum is the vertex of the parabola on the side of m0 where that vertex lies, or m0
+    x_bar = x.mean()
+    right = x_bar - sigma**2 / (n * scale)  # vertex of the branch theta > m0
+    left = x_bar + sigma**2 / (n * scale)  # vertex of the branch theta < m0
+    candidates = torch.stack([torch.as_tensor(m0, dtype=x.dtype), right, left])
+    objective = -n * (candidates - x_bar) ** 2 / (2 * sigma**2) - (candidates - m0).abs() / scale
+    return candidates[torch.argmax(objective)]
+'''},
+        "the MAP by evaluating the objective at the three candidates of a concave piecewise parabola (m0 and both "
+        "vertices) instead of a soft-threshold formula; the normal prior and the MLE by precisions",
     ),
     # task 2: the mixture
     Alternative(

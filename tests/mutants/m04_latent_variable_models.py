@@ -27,11 +27,41 @@ MUTANTS: list[Mutant] = [
         "return log_lik + normal_log_prob(theta, m0, s0) + normal_log_prob(theta, m_n, s_n)",
         "adds log p(theta | X) instead of subtracting it when solving Bayes' theorem for p(X)",
     ),
+    Mutant(
+        "map_laplace_threshold_sigma_not_squared", "bayes_solution",
+        "t = sigma**2 / (n * scale)",
+        "t = sigma / (n * scale)",
+        "moves the data mean towards m0 by sigma / (n b) instead of sigma^2 / (n b): the likelihood's curvature is n / sigma^2",
+    ),
+    Mutant(
+        "map_laplace_threshold_without_n", "bayes_solution",
+        "t = sigma**2 / (n * scale)",
+        "t = sigma**2 / scale",
+        "uses the curvature of one observation, 1 / sigma^2, instead of n / sigma^2: the prior never loses its pull",
+    ),
+    Mutant(
+        "map_laplace_not_clipped_at_prior_mean", "bayes_solution",
+        "torch.clamp((x_bar - m0).abs() - t, min=0.0)",
+        "((x_bar - m0).abs() - t)",
+        "shrinks by t even when |x_bar - m0| < t: the MAP crosses m0 instead of stopping at the kink",
+    ),
+    Mutant(
+        "map_laplace_shrinks_away_from_prior", "bayes_solution",
+        "return m0 + torch.sign(x_bar - m0)",
+        "return m0 - torch.sign(x_bar - m0)",
+        "a sign error: mirrors the estimate to the other side of m0",
+    ),
+    Mutant(
+        "map_laplace_as_normal_prior", "bayes_solution",
+        '    if prior == "normal":\n        return posterior_mean_std(x, sigma, m0, scale)[0]\n',
+        '    return posterior_mean_std(x, sigma, m0, scale)[0]\n',
+        "treats the Laplace prior as a normal prior of standard deviation b: the MAP becomes a weighted mean, never exactly m0",
+    ),
     # task 2: the mixture as an LVM
     Mutant(
         "sample_with_covariance_not_cholesky", "mixture_solution",
-        "L = torch.linalg.cholesky(covs)  # (K, D, D)",
-        "L = covs  # (K, D, D)",
+        "L = torch.linalg.cholesky(covs)  # (C, D, D)",
+        "L = covs  # (C, D, D)",
         "scales the noise by Sigma instead of a square root of it: the samples have covariance Sigma^2",
     ),
     Mutant(
