@@ -47,7 +47,8 @@ def _owner(path: Path) -> str | None:
         return None
 
 
-def latest_submissions(course: Course, assignment: str, root: Path, rejected: list[str]) -> dict[str, tuple[datetime, Path]]:
+def latest_submissions(course: Course, assignment: str, root: Path, rejected: list[str]
+                       ) -> dict[str, tuple[datetime, Path]]:
     """``student -> (timestamp, folder)`` of each student's latest submission of ``assignment``.
 
     Folders that are links, not owned by the student they name or without a readable

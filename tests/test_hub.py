@@ -16,6 +16,7 @@ import pwd
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -109,8 +110,6 @@ def _need_hub() -> None:
 
 def _free_port() -> int:
     """A port p with p + 1 and p + 2 free too (the hub's and the proxy's APIs)."""
-    import socket
-
     for _ in range(50):
         sockets = []
         try:
@@ -305,8 +304,9 @@ def _roles_of(hub: Hub, user: str, staff: bool) -> dict:
     """What ``tests/roles.py``'s probe finds in ``user``'s server environment (as the spawner sets it)."""
     python = hub.work / "python" / "bin" / "python"
     config = REPO / "deploy" / "jupyterhub" / ("instructor" if staff else "student")
-    done = subprocess.run(["runuser", "-u", user, "--", "env", f"JUPYTER_CONFIG_DIR={config}", f"HOME={pwd.getpwnam(user).pw_dir}",
-                           str(python), "-c", roles.PROBE], capture_output=True, text=True, cwd="/", timeout=120)
+    done = subprocess.run(["runuser", "-u", user, "--", "env", f"JUPYTER_CONFIG_DIR={config}",
+                           f"HOME={pwd.getpwnam(user).pw_dir}", str(python), "-c", roles.PROBE],
+                          capture_output=True, text=True, cwd="/", timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -317,6 +317,7 @@ def _gradebook(course: Course) -> dict[str, tuple[float, float]]:
         return {s.student.id: (s.score, s.late_submission_penalty) for s in gb.find_assignment(ASSIGNMENT).submissions}
 
 
+@pytest.mark.slow
 def test_students_submit_through_the_exchange_and_fetch_their_graded_feedback(hub, browser):
     course = hub.course
     notebook = course.notebooks(ASSIGNMENT)[0]
@@ -328,7 +329,8 @@ def test_students_submit_through_the_exchange_and_fetch_their_graded_feedback(hu
     # Student 1: fetches 01 in the Assignments panel, answers one task, validates, submits.
     page1 = _log_in(browser, hub, s1)
     panel = _fetch(page1)
-    _write_as(s1, _fetched_notebook(s1, notebook), submission(course, ASSIGNMENT, notebook, {first_task: answers[first_task]}))
+    one_task = submission(course, ASSIGNMENT, notebook, {first_task: answers[first_task]})
+    _write_as(s1, _fetched_notebook(s1, notebook), one_task)
     panel.locator("#fetched_assignments_list").get_by_text(ASSIGNMENT).first.click()  # shows its notebooks
     panel.locator("#fetched_assignments_list").get_by_role("button", name="Validate").click()
     dialog = page1.locator(".jp-Dialog")
@@ -435,6 +437,7 @@ def _kernel_process(user: str, kernel_id: str) -> psutil.Process:
     raise AssertionError(f"no kernel process {kernel_id} of {user} in 120 s")
 
 
+@pytest.mark.slow
 def test_a_runaway_kernel_dies_at_its_servers_memory_limit_and_the_hub_and_others_keep_working(hub, browser):
     s1, s2 = ACCOUNTS.students[:2]
     page1, page2 = _log_in(browser, hub, s1), _log_in(browser, hub, s2)

@@ -72,7 +72,8 @@ def course_copy(target: Path) -> Path:
     (target / "autograder").mkdir(exist_ok=True)
     shutil.copy(REPO / "nbgrader_config.py", target)
     with open(target / "nbgrader_config.py", "a") as config:
-        config.write("\n# The hub trial's late policy: a submission after the due date scores zero (nbgrader's plugin).\n"
+        config.write("\n# The hub trial's late policy: a submission after the due date scores zero"
+                     " (nbgrader's plugin).\n"
                      "c.LateSubmissionPlugin.penalty_method = 'zero'\n")
     staff = grp.getgrnam(STAFF_GROUP).gr_gid
     for path in [target, *target.rglob("*")]:
