@@ -122,6 +122,56 @@ TABLE: dict[str, dict] = {
         },
         "machine": "2-core x86_64 CPU shared with other jobs, 2026-11-30"
     },
+    "04_latent_variable_models": {
+        "fast": {
+            "load_average": [
+                28.4,
+                31.6
+            ],
+            "seconds": 105.5,
+            "values": {
+                "mc_growth_per_dim": 2.440024204469032,
+                "mc_needed_d1": 129.34889303010638
+            }
+        },
+        "full": {
+            "load_average": [
+                31.6,
+                29.9
+            ],
+            "seconds": 172.1,
+            "values": {
+                "mc_growth_per_dim": 2.4220211055697476,
+                "mc_needed_d1": 129.34889303010638
+            }
+        },
+        "machine": "2-core x86_64 CPU shared with other jobs, 2026-11-30"
+    },
+    "05_elbo_em": {
+        "fast": {
+            "load_average": [
+                24.4,
+                26.1
+            ],
+            "seconds": 81.9,
+            "values": {
+                "em_ring_final_log_lik": -3.5103138844168655,
+                "ppca_closed_form_log_lik": -160.06488895512345
+            }
+        },
+        "full": {
+            "load_average": [
+                26.1,
+                30.4
+            ],
+            "seconds": 127.9,
+            "values": {
+                "em_ring_final_log_lik": -3.774016943353042,
+                "ppca_closed_form_log_lik": -160.06488895512345
+            }
+        },
+        "machine": "2-core x86_64 CPU shared with other jobs, 2026-11-30"
+    },
     "06_amortized_inference": {
         "fast": {
             "load_average": [

@@ -41,6 +41,18 @@ MUTANTS: list[Mutant] = [
         "normalises the responsibilities over the data points instead of over the components",
     ),
     Mutant(
+        "e_step_log_lik_without_logsumexp", "em_steps_solution",
+        "log_lik = torch.logsumexp(log_joint, dim=1)",
+        "log_lik = torch.log(torch.exp(log_joint).sum(dim=1))",
+        "sums the joint densities with exp and takes the log (no log-sum-exp): -inf far from every component",
+    ),
+    Mutant(
+        "e_step_resp_without_logsumexp", "em_steps_solution",
+        "return torch.exp(log_joint - log_lik[:, None]), log_lik",
+        "return torch.exp(log_joint) / torch.exp(log_joint).sum(dim=1, keepdim=True), log_lik",
+        "normalises the exponentiated joints directly: 0 / 0 = nan where every p(x, z = k) underflows",
+    ),
+    Mutant(
         "m_step_cov_without_new_means", "em_steps_solution",
         " / nk[:, None, None] - mc[:, :, None] * mc[:, None, :]",
         " / nk[:, None, None]",
@@ -101,5 +113,11 @@ MUTANTS: list[Mutant] = [
         "mu1 = resp[:, 0] @ x / resp[:, 0].sum()",
         "mu1 = resp[:, 0] @ x / len(x)",
         "divides the weighted sum by n instead of the soft count N_1",
+    ),
+    Mutant(
+        "em_one_mean_keeps_only_last_component", "em_picture_solution",
+        "torch.cat([mu1[None], means[1:]])",
+        "torch.cat([mu1[None], means[-1:]])",
+        "keeps only the last of the other components (right for K = 2 only)",
     ),
 ]
