@@ -125,10 +125,10 @@ TABLE: dict[str, dict] = {
     "04_latent_variable_models": {
         "fast": {
             "load_average": [
-                28.4,
-                31.6
+                8.6,
+                6.7
             ],
-            "seconds": 105.5,
+            "seconds": 36.7,
             "values": {
                 "mc_growth_per_dim": 2.440024204469032,
                 "mc_needed_d1": 129.34889303010638
@@ -150,10 +150,10 @@ TABLE: dict[str, dict] = {
     "05_elbo_em": {
         "fast": {
             "load_average": [
-                24.4,
-                26.1
+                6.7,
+                5.7
             ],
-            "seconds": 81.9,
+            "seconds": 26.1,
             "values": {
                 "em_ring_final_log_lik": -3.5103138844168655,
                 "ppca_closed_form_log_lik": -160.06488895512345
