@@ -17,13 +17,12 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, jupyter
+from tests.support import chromium
+from tests.test_browser import jupyter
 
 
 def screenshots(source: Path, out: Path, needles: list[str]) -> list[Path]:
     """Execute ``source`` in fast mode, then photograph the figures of the cells that contain ``needles``."""
-    from playwright.sync_api import sync_playwright
-
     os.environ["DGM_FAST"] = "1"
     taken = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -33,8 +32,7 @@ def screenshots(source: Path, out: Path, needles: list[str]) -> list[Path]:
         NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(root)}}).execute()
         nbformat.write(nb, root / source.name)
         out.mkdir(parents=True, exist_ok=True)
-        with jupyter("lab", root, Path(scratch) / "jupyter") as server, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        with jupyter("lab", root, Path(scratch) / "jupyter") as server, chromium() as browser:
             page = browser.new_page(viewport={"width": 1300, "height": 1100})
             page.set_default_timeout(600_000)  # a stuck page, not a slow one
             page.goto(server.url(f"lab/tree/{source.name}"))
@@ -48,7 +46,6 @@ def screenshots(source: Path, out: Path, needles: list[str]) -> list[Path]:
                     images.nth(j).scroll_into_view_if_needed()
                     taken.append(out / f"{source.stem}_cell{index}_figure{j + 1}.png")
                     page.screenshot(path=str(taken[-1]))
-            browser.close()
     return taken
 
 

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import importlib
 import shutil
+from contextlib import contextmanager
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import nbformat
+import psutil
 from nbformat import NotebookNode
 
 from autograder.course import REPO, Course
@@ -73,3 +78,58 @@ def write_submissions(course: Course, assignment: str, notebooks: dict[str, Note
         folder = course.submitted / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+STUCK = 1200
+"""Seconds after which a wait on an event (a page element, a server answering) counts as stuck. Far beyond any
+run time seen on a loaded machine: a test must not fail because the host is slow."""
+
+
+def wait_for_server(process: subprocess.Popen, url: str, log: Path, name: str) -> None:
+    """Return once ``url`` answers; fail with the log's tail if ``process`` exits first or stays silent ``STUCK`` s."""
+    deadline = time.monotonic() + STUCK
+    while True:
+        assert process.poll() is None, f"{name} exited:\n{log.read_text()[-3000:]}"
+        try:
+            urllib.request.urlopen(url, timeout=5)
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"{name} did not answer in {STUCK} s:\n{log.read_text()[-3000:]}"
+            time.sleep(0.5)
+
+
+def stop_server(process: subprocess.Popen, grace: float = 30) -> None:
+    """SIGTERM (a server shuts its kernels or user servers down), then kill whatever of its tree is left."""
+    try:
+        tree = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        tree = []
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    _, alive = psutil.wait_procs(tree, timeout=15)
+    for child in alive:
+        child.kill()
+    psutil.wait_procs(alive, timeout=5)
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SECONDS = 1000  # Playwright counts milliseconds
+
+
+@contextmanager
+def chromium():
+    """Debian's Chromium driven by Playwright (its own browser download is not used), closed at the end."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=STUCK * SECONDS)
+        try:
+            yield browser
+        finally:
+            browser.close()

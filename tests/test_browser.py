@@ -17,14 +17,11 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import psutil
 import pytest
 from nbgrader.api import Gradebook
 
@@ -36,19 +33,13 @@ from autograder.notebook import grade_id, is_autograded_test
 from autograder.sandbox import Limits
 from dgm_utils.validate import FAILS, UNFINISHED, validate
 from tests.mutants import apply
-from tests.support import answer_sheet, copy_course, mutants_of, submission
+from tests.support import (CHROMIUM, SECONDS, STUCK, answer_sheet, chromium, copy_course, mutants_of, stop_server,
+                           submission, wait_for_server)
 
 pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "01_change_of_variables"
 ARTIFACTS = REPO / "test-artifacts" / "browser"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SECONDS = 1000  # Playwright counts milliseconds
-# Every wait below is on an event (a selector, a server answering); this cap only ends a wait that is stuck,
-# so it is far beyond any run time seen on a loaded machine (a test must not fail because the host is slow).
-STUCK = 1200
 # JupyterLab settings for a quiet, deterministic page: every cell in the DOM, no news, no extension manager.
 LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
@@ -75,14 +66,8 @@ def _need_browser() -> None:
 @pytest.fixture(scope="module")
 def browser():
     _need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=STUCK * SECONDS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _free_port() -> int:
@@ -99,24 +84,6 @@ class Server:
 
     def url(self, path: str) -> str:
         return f"{self.base}/{path.lstrip('/')}?token={self.token}"
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM (the server shuts its kernels down), then kill whatever of its tree is left."""
-    try:
-        tree = psutil.Process(process.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        tree = []
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-    _, alive = psutil.wait_procs(tree, timeout=15)
-    for child in alive:
-        child.kill()
-    psutil.wait_procs(alive, timeout=5)
 
 
 @contextmanager
@@ -143,18 +110,10 @@ def jupyter(app: str, root: Path, work: Path):
         process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         server = Server(f"http://127.0.0.1:{port}", token, log)
-        deadline = time.monotonic() + STUCK
-        while True:
-            assert process.poll() is None, f"jupyter {app} exited:\n{log.read_text()[-3000:]}"
-            try:
-                urllib.request.urlopen(server.url("api/status"), timeout=5)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, f"jupyter {app} did not answer in {STUCK} s:\n{log.read_text()[-3000:]}"
-                time.sleep(0.5)
+        wait_for_server(process, server.url("api/status"), log, f"jupyter {app}")
         yield server
     finally:
-        _stop(process)
+        stop_server(process)
     assert process.returncode is not None
 
 

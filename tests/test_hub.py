@@ -38,17 +38,13 @@ from autograder.collect import collect
 from autograder.course import REPO, Course
 from autograder.sandbox import Limits
 from tests import roles
-from tests.support import answer_sheet, submission
+from tests.support import CHROMIUM, SECONDS, STUCK, answer_sheet, chromium, stop_server, submission, wait_for_server
 
 sys.path.insert(0, str(REPO / "deploy" / "jupyterhub"))
 import trial  # noqa: E402 (deploy/jupyterhub/trial.py: the hub's own set-up)
 
 ASSIGNMENT = trial.ASSIGNMENT
 ARTIFACTS = REPO / "test-artifacts" / "hub"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SECONDS = 1000  # Playwright counts milliseconds
 ACCOUNTS = trial.Accounts(students=("dgmhub-s1", "dgmhub-s2", "dgmhub-s3"), instructors=("dgmhub-inst",))
 MEM_LIMIT = "1G"
 
@@ -143,16 +139,6 @@ class Hub:
         return f"{self.base}/{path.lstrip('/')}"
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM: JupyterHub stops every user server and the proxy; then kill what is left."""
-    process.terminate()
-    try:
-        process.wait(timeout=90)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
 def _kill_processes_of(users: tuple[str, ...]) -> None:
     left = [p for p in psutil.process_iter(["username"]) if p.info["username"] in users]
     for process in left:
@@ -170,18 +156,10 @@ def _running_hub(work: Path, course: Course, folder_course: Course, exchange: Pa
         process = subprocess.Popen(trial.hub_command(), env=env, cwd=work, stdout=out, stderr=subprocess.STDOUT)
     hub = Hub(f"http://127.0.0.1:{port}", work, course, folder_course, exchange, log)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, f"jupyterhub exited:\n{log.read_text()[-3000:]}"
-            try:
-                urllib.request.urlopen(hub.url("hub/api"), timeout=5)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, f"jupyterhub did not answer in 120 s:\n{log.read_text()[-3000:]}"
-                time.sleep(0.5)
+        wait_for_server(process, hub.url("hub/api"), log, "jupyterhub")
         yield hub
     finally:
-        _stop(process)
+        stop_server(process, grace=90)  # JupyterHub stops every user server and the proxy first
 
 
 @pytest.fixture(scope="module")
@@ -207,14 +185,8 @@ def hub():
 
 @pytest.fixture(scope="module")
 def browser(hub):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60 * SECONDS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _screenshot(page, name: str) -> Path:
@@ -227,12 +199,12 @@ def _screenshot(page, name: str) -> Path:
 def _log_in(browser, hub: Hub, user: str):
     """A page of ``user``'s JupyterLab, once the hub has started their server (any password: trial)."""
     page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-    page.goto(hub.url("hub/login"), timeout=60 * SECONDS)
+    page.goto(hub.url("hub/login"), timeout=STUCK * SECONDS)
     page.fill("#username_input", user)
     page.fill("#password_input", "trial")
     page.click("#login_submit")
-    page.wait_for_url(f"**/user/{user}/lab**", timeout=240 * SECONDS)
-    page.wait_for_selector("#jp-main-dock-panel", timeout=180 * SECONDS)
+    page.wait_for_url(f"**/user/{user}/lab**", timeout=STUCK * SECONDS)
+    page.wait_for_selector("#jp-main-dock-panel", timeout=STUCK * SECONDS)
     return page
 
 
@@ -241,15 +213,15 @@ def _assignments(page):
     page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
     page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
     panel = page.locator("#nbgrader-assignment-list")
-    panel.locator("#released_assignments_list_loading").wait_for(state="hidden", timeout=120 * SECONDS)
+    panel.locator("#released_assignments_list_loading").wait_for(state="hidden", timeout=STUCK * SECONDS)
     return panel
 
 
 def _fetch(page):
     panel = _assignments(page)
-    panel.locator("#released_assignments_list").get_by_text(ASSIGNMENT).wait_for(timeout=120 * SECONDS)
+    panel.locator("#released_assignments_list").get_by_text(ASSIGNMENT).wait_for(timeout=STUCK * SECONDS)
     panel.locator("#released_assignments_list").get_by_role("button", name="Fetch").click()
-    panel.locator("#fetched_assignments_list").get_by_text(ASSIGNMENT).first.wait_for(timeout=120 * SECONDS)
+    panel.locator("#fetched_assignments_list").get_by_text(ASSIGNMENT).first.wait_for(timeout=STUCK * SECONDS)
     return panel
 
 
@@ -259,7 +231,7 @@ def _submit_in_browser(panel) -> None:
     submitted = panel.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT)
     before = submitted.count()
     panel.locator("#fetched_assignments_list").get_by_role("button", name="Submit").click()
-    expect(submitted).to_have_count(before + 1, timeout=180 * SECONDS)
+    expect(submitted).to_have_count(before + 1, timeout=STUCK * SECONDS)
 
 
 def _write_as(user: str, path: Path, nb) -> None:
@@ -334,7 +306,7 @@ def test_students_submit_through_the_exchange_and_fetch_their_graded_feedback(hu
     panel.locator("#fetched_assignments_list").get_by_text(ASSIGNMENT).first.click()  # shows its notebooks
     panel.locator("#fetched_assignments_list").get_by_role("button", name="Validate").click()
     dialog = page1.locator(".jp-Dialog")
-    dialog.get_by_text("Validation Results").wait_for(timeout=300 * SECONDS)
+    dialog.get_by_text("Validation Results").wait_for(timeout=STUCK * SECONDS)
     assert "failed" in dialog.inner_text().lower()  # the other tasks are still stubs
     _screenshot(page1, "student_validate.png")
     dialog.get_by_role("button", name="Ok").click()
@@ -380,17 +352,17 @@ def test_students_submit_through_the_exchange_and_fetch_their_graded_feedback(hu
     # Student 1 fetches the feedback in the Assignments panel and reads their points.
     page1.locator("#refresh_assignments_list").click()
     fetch_feedback = panel.locator("#submitted_assignments_list").get_by_role("button", name="Fetch Feedback")
-    fetch_feedback.wait_for(timeout=120 * SECONDS)
+    fetch_feedback.wait_for(timeout=STUCK * SECONDS)
     _screenshot(page1, "assignments_before_feedback.png")
     fetch_feedback.click()
-    panel.locator("#submitted_assignments_list").get_by_text("view feedback").first.wait_for(timeout=120 * SECONDS)
+    panel.locator("#submitted_assignments_list").get_by_text("view feedback").first.wait_for(timeout=STUCK * SECONDS)
     _screenshot(page1, "assignments_after_feedback.png")
     fetched = next((Path(pwd.getpwnam(s1).pw_dir) / ASSIGNMENT / "feedback").glob(f"*/{notebook}.html"))
     feedback = page1.context.new_page()
     feedback.goto(hub.url(f"user/{s1}/files/{quote(str(fetched.relative_to(pwd.getpwnam(s1).pw_dir)))}"),
-                  timeout=60 * SECONDS)
+                  timeout=STUCK * SECONDS)
     heading = feedback.get_by_text(f"{notebook} (Score:").first
-    heading.wait_for(timeout=120 * SECONDS)
+    heading.wait_for(timeout=STUCK * SECONDS)
     shown = re.search(r"Score: ([\d.]+) / ([\d.]+)", heading.inner_text())
     assert shown and float(shown.group(1)) == pytest.approx(grades[s1][0], abs=0.01), heading.inner_text()
     _screenshot(feedback, "student_feedback.png")
@@ -444,7 +416,7 @@ def test_a_runaway_kernel_dies_at_its_servers_memory_limit_and_the_hub_and_other
     cgroup = _memory_cgroup(s2)
     server = psutil.Process(int((cgroup / "cgroup.procs").read_text().split()[0]))
     kernel_id = page2.evaluate(RUN_IN_NEW_KERNEL, [hub.url(f"user/{s2}/"), HOG])
-    _kernel_process(s2, kernel_id).wait(timeout=300)
+    _kernel_process(s2, kernel_id).wait(timeout=STUCK)
 
     limit = int((cgroup / "memory.limit_in_bytes").read_text())
     peak = int((cgroup / "memory.max_usage_in_bytes").read_text())
@@ -454,7 +426,7 @@ def test_a_runaway_kernel_dies_at_its_servers_memory_limit_and_the_hub_and_other
     assert server.is_running(), "the student's Jupyter server itself survives: only the allocating kernel dies"
     assert urllib.request.urlopen(hub.url("hub/api"), timeout=30).status == 200
     for page, user in ((page1, s1), (page2, s2)):
-        status = page.request.get(hub.url(f"user/{user}/api/status"), timeout=60 * SECONDS)
+        status = page.request.get(hub.url(f"user/{user}/api/status"), timeout=STUCK * SECONDS)
         assert status.ok, (user, status.status)
     print(f"{s2}'s server: peak {peak / 2**20:.0f} MiB of a {limit / 2**20:.0f} MiB limit; kernel killed")
 
