@@ -35,6 +35,12 @@ MUTANTS: list[Mutant] = [
         "parity 0 starts with a 0 in the top-left corner",
     ),
     Mutant(
+        "channel_mask_true_division", "partitions_solution",
+        "first = (torch.arange(channels) < channels // 2).float()",
+        "first = (torch.arange(channels) < channels / 2).float()",
+        "channels / 2 instead of channels // 2: one channel too many in the first half of an odd count",
+    ),
+    Mutant(
         "squeeze_channel_order", "partitions_solution",
         "return x.permute(0, 1, 3, 5, 2, 4).reshape(n, 4 * c, h // 2, w // 2)",
         "return x.permute(0, 3, 5, 1, 2, 4).reshape(n, 4 * c, h // 2, w // 2)",
