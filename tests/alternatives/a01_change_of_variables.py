@@ -121,6 +121,73 @@ def reverse_kl(flow: ElementwiseAffineFlow, target_log_prob: Callable[[Tensor], 
         "the constant taken out of the average",
     ),
     Alternative(
+        "loop_by_dataloader_rmsprop_and_nll",
+        {"fit_solution": '''
+def forward_kl_optimum(x: Tensor) -> tuple[Tensor, Tensor]:
+    variance, mean = torch.var_mean(x, dim=0, correction=0)
+    return mean, torch.log(variance.sqrt())
+
+
+def fit_forward_kl(flow, target_log_prob, train_x, val_x, steps, batch_size=256, lr=0.05, eval_every=50, seed=0):
+    from torch.utils.data import DataLoader, TensorDataset
+    loader = DataLoader(TensorDataset(train_x), batch_size=batch_size, shuffle=True, drop_last=True,
+                        generator=torch.Generator().manual_seed(seed))
+
+    def epochs():
+        while True:  # every pass over the loader is a new random order
+            yield from loader
+
+    batches = epochs()
+    optimizer = torch.optim.RMSprop(flow.parameters(), lr=lr / 2)
+    train, val = [], []
+    with torch.no_grad():
+        val.append(forward_kl(flow, target_log_prob, val_x).item())
+    for step in tqdm(range(steps)):
+        (batch,) = next(batches)
+        optimizer.zero_grad(set_to_none=True)
+        nll = -flow.log_prob(batch).mean()  # forward KL up to the constant E[log pi]: the same gradient
+        nll.backward()
+        optimizer.step()
+        train.append(nll.item())
+        if (step + 1) % eval_every == 0 or step + 1 == steps:
+            with torch.no_grad():
+                val.append(forward_kl(flow, target_log_prob, val_x).item())
+    return {"train": train, "val": val}
+'''},
+        "a DataLoader with shuffled epochs, RMSprop, the loss as the NLL (the forward KL minus its constant), torch.var_mean for the optimum",
+    ),
+    Alternative(
+        "loop_with_replacement_and_autograd_grad",
+        {"fit_solution": '''
+def forward_kl_optimum(x: Tensor) -> tuple[Tensor, Tensor]:
+    n = x.shape[0]
+    mu = x.sum(0) / n
+    second_moment = (x * x).sum(0) / n
+    return mu, 0.5 * torch.log(second_moment - mu * mu)
+
+
+def fit_forward_kl(flow, target_log_prob, train_x, val_x, steps, batch_size=256, lr=0.05, eval_every=50, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    params = [flow.mu, flow.log_sigma]
+    optimizer = torch.optim.Adam(params, lr=lr, betas=(0.8, 0.99))
+    history = {"train": [], "val": [float(forward_kl(flow, target_log_prob, val_x).detach())]}
+    for step in tqdm(range(1, steps + 1)):
+        idx = torch.randint(0, train_x.shape[0], (batch_size,), generator=gen)  # with replacement
+        for p in params:
+            p.grad = None
+        loss = forward_kl(flow, target_log_prob, train_x[idx])
+        grads = torch.autograd.grad(loss, params)
+        for p, g in zip(params, grads):
+            p.grad = g
+        optimizer.step()
+        history["train"].append(loss.item())
+        if step % eval_every == 0 or step == steps:
+            history["val"].append(float(forward_kl(flow, target_log_prob, val_x).detach()))
+    return history
+'''},
+        "minibatches drawn with replacement, gradients by torch.autograd.grad set by hand, Adam with other betas; the optimum from the first two moments",
+    ),
+    Alternative(
         "duality_by_cholesky_and_distributions",
         {"duality_solution": '''
 def gaussian_kl(m0: Tensor, S0: Tensor, m1: Tensor, S1: Tensor) -> Tensor:

@@ -94,6 +94,55 @@ class InvConv1x1(Transform):
 '''},
         "movedim instead of permute, the log-det from log_s times the number of pixels",
     ),
+    # task 3, continued: emerging convolutions
+    Alternative(
+        "emerging_by_loops_slogdet_and_solve",
+        {"emerging_solution": '''
+def autoregressive_kernel_mask(channels: int, k: int) -> Tensor:
+    c = k // 2
+    mask = torch.zeros(channels, channels, k, k, dtype=torch.float64)
+    for row in range(k):
+        for col in range(k):
+            if (row, col) < (c, c):  # before the centre in raster order
+                mask[:, :, row, col] = 1.0
+    mask[:, :, c, c] = torch.ones(channels, channels, dtype=torch.float64).tril()
+    return mask
+
+
+class MaskedConv(Transform):
+    def log_abs_det_jacobian(self, x: Tensor, z: Tensor) -> Tensor:
+        c = self.kernel.shape[-1] // 2
+        n, _, height, width = x.shape
+        return (height * width * torch.linalg.slogdet(self.kernel[:, :, c, c]).logabsdet).repeat(n)
+
+    def inverse(self, z: Tensor) -> Tensor:
+        c = self.kernel.shape[-1] // 2
+        x = z.new_zeros(z.shape)
+        positions = range(z.shape[2] * z.shape[3])
+        for p in (reversed(positions) if self.flip else positions):
+            i, j = divmod(p, z.shape[3])
+            x = x.clone()
+            x[:, :, i, j] = torch.linalg.solve(self.kernel[:, :, c, c], (z - self.forward(x))[:, :, i, j].T).T
+        return x
+
+
+class EmergingConv(Transform):
+    def forward(self, x: Tensor) -> Tensor:
+        for conv in (self.first, self.second):
+            x = conv(x)
+        return x
+
+    def inverse(self, z: Tensor) -> Tensor:
+        for conv in (self.second, self.first):
+            z = conv.inverse(z)
+        return z
+
+    def log_abs_det_jacobian(self, x: Tensor, z: Tensor) -> Tensor:
+        return sum(conv.log_abs_det_jacobian(x, z) for conv in (self.first, self.second))  # constant in x
+'''},
+        "the mask by a loop over the taps, the log-det by slogdet of the centre tap, a general solve per pixel, "
+        "the pair by loops",
+    ),
     # task 4: MADE
     Alternative(
         "made_by_loops_built_output_first",
@@ -154,20 +203,30 @@ class MaskedAffineAutoregressive(Transform):
         "the conditioner's outputs unpacked by hand, and sampling that writes one coordinate per pass",
     ),
     Alternative(
-        "iaf_log_det_from_the_scales",
+        "iaf_coordinate_by_coordinate",
         {"iaf_solution": '''
 class InverseAutoregressive(Transform):
-    def forward(self, x: Tensor) -> Tensor:
-        return self.layer.inverse(x)
-
     def inverse(self, z: Tensor) -> Tensor:
-        return self.layer.forward_and_log_det(z)[0]
+        params = self.conditioner(z)
+        return z * positive_scale(params[:, 1]) + params[:, 0]
+
+    def forward(self, x: Tensor) -> Tensor:
+        z = x.new_zeros(x.shape)
+        for j in range(x.shape[1]):  # pass j fixes z_j from z_1..z_(j-1)
+            mu, sigma = self.mu_sigma(z)
+            z = z.clone()
+            z[:, j] = (x[:, j] - mu[:, j]) / sigma[:, j]
+        return z
 
     def log_abs_det_jacobian(self, x: Tensor, z: Tensor) -> Tensor:
-        _, sigma = self.layer.mu_sigma(z)  # J_T(z) has diagonal 1 / sigma(z): log|det J_f(x)| = sum log sigma
-        return torch.log(sigma).sum(-1)
+        return -torch.log(self.mu_sigma(z)[1]).sum(-1)
+
+    def sample_and_log_prob(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        mu, sigma = self.mu_sigma(z)
+        base = torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1)
+        return torch.addcmul(mu, sigma, z), base - sigma.log().sum(-1)
 '''},
-        "the log-det as + sum log sigma_j(z) from one conditioner pass, instead of minus the MAF layer's log-det",
+        "f writes one coordinate per pass, g by addcmul, the base density by torch.distributions",
     ),
     # task 6: MAF
     Alternative(

@@ -120,6 +120,55 @@ MUTANTS: list[Mutant] = [
         "x = flow.g(z).detach()",
         "detaches the samples: no gradient flows through g, training stalls",
     ),
+    # task 4: your training loop (forward KL by minibatch SGD) and the closed-form optimum
+    Mutant(
+        "loop_without_zero_grad", "fit_solution",
+        "        optimizer.zero_grad()\n",
+        "",
+        "never zeroes the gradients: every step adds the new gradient to all the old ones",
+    ),
+    Mutant(
+        "loop_optimizer_misses_log_sigma", "fit_solution",
+        "torch.optim.Adam(flow.parameters(), lr=lr)",
+        "torch.optim.Adam([flow.mu], lr=lr)",
+        "hands the optimizer only the shift mu: the scales sigma are never trained",
+    ),
+    Mutant(
+        "loop_loss_without_log_det", "fit_solution",
+        "loss = forward_kl(flow, target_log_prob, batch)",
+        "loss = -flow.base_log_prob(flow.f(batch)).mean()",
+        "maximizes log p(f(x)) alone, without log|det J_f|: the flow blows up to make f(x) small",
+    ),
+    Mutant(
+        "loop_reverse_kl", "fit_solution",
+        "loss = forward_kl(flow, target_log_prob, batch)",
+        "loss = reverse_kl(flow, target_log_prob, torch.randn(batch_size, 2, generator=gen))",
+        "trains by the reverse KL (mode seeking) where the task asks for the forward KL of the data",
+    ),
+    Mutant(
+        "loop_gradient_ascent", "fit_solution",
+        "        loss.backward()",
+        "        (-loss).backward()",
+        "steps up the gradient: maximizes the KL",
+    ),
+    Mutant(
+        "loop_same_minibatch", "fit_solution",
+        "        start += batch_size\n",
+        "",
+        "never moves through the data: every step trains on the same first minibatch",
+    ),
+    Mutant(
+        "optimum_unbiased_variance", "fit_solution",
+        "variance = ((x - mu) ** 2).mean(dim=0)",
+        "variance = ((x - mu) ** 2).sum(dim=0) / (x.shape[0] - 1)",
+        "the unbiased variance (N - 1) is not the minimiser of the empirical forward KL (N)",
+    ),
+    Mutant(
+        "optimum_log_variance", "fit_solution",
+        "return mu, 0.5 * torch.log(variance)",
+        "return mu, torch.log(variance)",
+        "returns log sigma^2 where the flow's parameter is log sigma",
+    ),
     Mutant(
         "gaussian_kl_log_det_ratio_inverted", "duality_solution",
         "torch.logdet(S1) - torch.logdet(S0)",

@@ -59,6 +59,49 @@ MUTANTS: list[Mutant] = [
         "return self.mix.log_abs_det_jacobian(x[:, :, 0, 0], z[:, :, 0, 0])",
         "counts log|det W| once per image instead of once per pixel",
     ),
+    # task 3, continued: emerging convolutions
+    Mutant(
+        "emerging_mask_centre_strict", "emerging_solution",
+        "torch.tril(torch.ones(channels, channels, dtype=torch.float64))",
+        "torch.tril(torch.ones(channels, channels, dtype=torch.float64), diagonal=-1)",
+        "masks the centre's own channel too (c_in < c_out): the diagonal of J is 0, the map is not invertible",
+    ),
+    Mutant(
+        "emerging_mask_centre_all_channels", "emerging_solution",
+        "torch.tril(torch.ones(channels, channels, dtype=torch.float64))",
+        "torch.ones(channels, channels, dtype=torch.float64)",
+        "lets the centre tap mix all channels: the Jacobian is no longer triangular",
+    ),
+    Mutant(
+        "emerging_mask_whole_centre_row", "emerging_solution",
+        "mask[:, :, k // 2, : k // 2] = 1.0",
+        "mask[:, :, k // 2, :] = 1.0",
+        "keeps the taps right of the centre too: outputs see later pixels",
+    ),
+    Mutant(
+        "emerging_log_det_one_pixel", "emerging_solution",
+        "return (x.shape[2] * x.shape[3] * torch.log(",
+        "return (torch.log(",
+        "forgets that the centre tap acts at every one of the H W pixels",
+    ),
+    Mutant(
+        "emerging_inverse_ignores_flip", "emerging_solution",
+        "for i, j in reversed(pixels) if self.flip else pixels:",
+        "for i, j in pixels:",
+        "back-substitutes the mirrored convolution in raster order: its pixels depend on the later ones",
+    ),
+    Mutant(
+        "emerging_inverse_lower_solve_always", "emerging_solution",
+        "residual.T, upper=self.flip)",
+        "residual.T, upper=False)",
+        "solves the mirrored convolution's upper-triangular centre system as a lower-triangular one",
+    ),
+    Mutant(
+        "emerging_pair_inverse_wrong_order", "emerging_solution",
+        "return self.first.inverse(self.second.inverse(z))",
+        "return self.second.inverse(self.first.inverse(z))",
+        "undoes the first convolution first: the inverse of a composition runs backwards",
+    ),
     # task 4: MADE
     Mutant(
         "made_output_mask_not_strict", "made_solution",
@@ -99,15 +142,39 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "iaf_log_det_not_negated", "iaf_solution",
-        "return -self.layer.log_abs_det_jacobian(z, x)",
-        "return self.layer.log_abs_det_jacobian(z, x)",
-        "reuses the MAF layer's log-det for the inverse map without the minus sign",
+        "        _, sigma = self.mu_sigma(z)\n        return -torch.log(sigma).sum(dim=1)",
+        "        _, sigma = self.mu_sigma(z)\n        return torch.log(sigma).sum(dim=1)",
+        "log|det J_f| = +sum log sigma_j(z): the log-det of g, not of f",
     ),
     Mutant(
         "iaf_log_det_at_x", "iaf_solution",
-        "return -self.layer.log_abs_det_jacobian(z, x)",
-        "return -self.layer.log_abs_det_jacobian(x, z)",
-        "evaluates the MAF layer's log-det at x instead of at its own input z",
+        "        _, sigma = self.mu_sigma(z)\n        return -torch.log(sigma).sum(dim=1)",
+        "        _, sigma = self.mu_sigma(x)\n        return -torch.log(sigma).sum(dim=1)",
+        "evaluates the scales at x, where the IAF's conditioner takes z",
+    ),
+    Mutant(
+        "iaf_density_in_one_pass", "iaf_solution",
+        "for _ in range(x.shape[1]):",
+        "for _ in range(1):",
+        "inverts in one pass as if the scales were functions of x: only z_1 comes out right",
+    ),
+    Mutant(
+        "iaf_density_conditioned_on_x", "iaf_solution",
+        "            mu, sigma = self.mu_sigma(z)\n            z = (x - mu) / sigma",
+        "            mu, sigma = self.mu_sigma(x)\n            z = (x - mu) / sigma",
+        "conditions f on x as a MAF layer would: then f is not the inverse of the IAF's g",
+    ),
+    Mutant(
+        "iaf_sample_log_prob_sign", "iaf_solution",
+        "standard_normal_log_prob(z) - log_sigma.sum(dim=1)",
+        "standard_normal_log_prob(z) + log_sigma.sum(dim=1)",
+        "adds log|det J_g| to the base density: the density of z given x, not of x",
+    ),
+    Mutant(
+        "iaf_sample_log_prob_at_x", "iaf_solution",
+        "return sigma * z + mu, standard_normal_log_prob(z) - log_sigma.sum(dim=1)",
+        "return sigma * z + mu, standard_normal_log_prob(sigma * z + mu) - log_sigma.sum(dim=1)",
+        "evaluates the base density at the sample x instead of at its noise z",
     ),
     # task 6: MAF (the Flow container is given)
     Mutant(
