@@ -9,6 +9,7 @@ stores the wall time of the whole run and every value the notebook passes to
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import platform
@@ -72,16 +73,18 @@ def main(argv: list[str]) -> None:
 
 
 def _write(new_entries: dict[str, dict]) -> None:
-    """Merge ``new_entries`` into the table as the file holds it now (another measurement may have run meanwhile)."""
+    """Merge ``new_entries`` into the table as the file holds it now (another measurement may run at the same time:
+    the read-merge-write holds an exclusive lock on the file)."""
     path = Path(measured.__file__)
-    text = path.read_text()
-    scope: dict = {}
-    exec(re.search(r"# BEGIN TABLE[^\n]*\n(.*?)# END TABLE", text, re.S).group(1), scope)
-    table = {**scope["TABLE"], **new_entries}
-    body = "TABLE: dict[str, dict] = " + json.dumps(table, indent=4, sort_keys=True) + "\n"
-    pattern = re.compile(r"(# BEGIN TABLE[^\n]*\n).*?(# END TABLE)", re.S)
-    path.write_text(pattern.sub(lambda m: m.group(1) + body + m.group(2), text))
-
+    pattern = re.compile(r"(# BEGIN TABLE[^\n]*\nTABLE: dict\[str, dict\] = )(.*?)(\n# END TABLE)", re.S)
+    with path.open("r+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        text = handle.read()
+        table = {**json.loads(pattern.search(text).group(2)), **new_entries}
+        body = json.dumps(table, indent=4, sort_keys=True)
+        handle.seek(0)
+        handle.write(pattern.sub(lambda m: m.group(1) + body + m.group(3), text))
+        handle.truncate()
 
 if __name__ == "__main__":
     main(sys.argv[1:])
