@@ -2,7 +2,9 @@
 
 Model contract: ``model.loss(x) -> dict[str, Tensor]`` with a scalar ``"loss"`` to
 minimize (e.g. the NLL -1/B sum_i log p(x_i | theta) in nats); every other scalar entry
-is logged too.
+is logged too. A model may also take its gradient steps itself:
+``model.training_step(x, optimizer) -> dict[str, Tensor]`` (one step on the batch ``x``,
+returning the loss entries); ``train_model`` then calls it instead of its own step.
 """
 from __future__ import annotations
 
@@ -79,7 +81,9 @@ def train_model(
     from a generator seeded with ``seed`` (torch's global seed is set to ``seed`` too, for
     randomness inside the model), applies ``transform(batch, generator)`` if given
     (e.g. ``dequantize``, whose signature fits), moves the batch to ``device`` and
-    takes a gradient step (norm clipped to ``grad_clip`` if given).
+    takes a gradient step (norm clipped to ``grad_clip`` if given), or calls
+    ``model.training_step(batch, optimizer)`` if the model has one (``grad_clip`` is
+    then the model's business).
 
     With ``val_data``, the validation loss (``evaluate``; same ``transform`` with a
     fixed-seed generator) is computed at step 0, every ``eval_every`` steps and at the
@@ -114,12 +118,15 @@ def train_model(
     for step in bar:
         batch = train_data[torch.randint(len(train_data), (batch_size,), generator=generator)]
         batch = transform(batch, generator) if transform else batch
-        out = model.loss(batch.to(device))
-        optimizer.zero_grad(set_to_none=True)
-        out["loss"].backward()
-        if grad_clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        optimizer.step()
+        if hasattr(model, "training_step"):  # the model takes the step itself (e.g. a VAE written by a student)
+            out = model.training_step(batch.to(device), optimizer)
+        else:
+            out = model.loss(batch.to(device))
+            optimizer.zero_grad(set_to_none=True)
+            out["loss"].backward()
+            if grad_clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            optimizer.step()
         history.train.append({"step": step, **{k: v.item() for k, v in out.items()}})
         shown = {"loss": history.train[-1]["loss"]}
         if history.val:

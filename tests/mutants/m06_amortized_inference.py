@@ -150,6 +150,36 @@ MUTANTS: list[Mutant] = [
         "rec = -self.log_lik(x, mean[None]).mean()",
         "decodes the encoder mean instead of a sample of q: no noise, a deterministic autoencoder plus a KL penalty",
     ),
+    Mutant(
+        "step_without_zero_grad", "vae_solution",
+        "        optimizer.zero_grad()\n        out[\"loss\"].backward()",
+        "        out[\"loss\"].backward()",
+        "forgets optimizer.zero_grad(): every step follows the sum of all the gradients so far (and stale ones)",
+    ),
+    Mutant(
+        "step_before_backward", "vae_solution",
+        "        out[\"loss\"].backward()\n        optimizer.step()\n",
+        "        optimizer.step()\n        out[\"loss\"].backward()\n",
+        "steps before the backward pass: the step uses whatever .grad held (after zero_grad: nothing), never this batch's gradient",
+    ),
+    Mutant(
+        "step_ascends_the_loss", "vae_solution",
+        "        out[\"loss\"].backward()\n",
+        "        (-out[\"loss\"]).backward()\n",
+        "differentiates minus the loss (as if it were the ELBO to maximise): the step climbs the negative ELBO",
+    ),
+    Mutant(
+        "step_on_distortion_only", "vae_solution",
+        "        out[\"loss\"].backward()\n",
+        "        out[\"rec\"].backward()\n",
+        "backpropagates the distortion only: the rate (and beta) never reaches the gradient, an autoencoder with noise",
+    ),
+    Mutant(
+        "step_second_loss_for_gradient", "vae_solution",
+        "        out[\"loss\"].backward()\n",
+        "        self.loss(x)[\"loss\"].backward()\n",
+        "computes the loss again for the backward pass: a second eps (not the prescribed single draw), the returned loss is not the one stepped on",
+    ),
     # task 5: a distribution over the 17 levels of a pixel
     Mutant(
         "categorical_not_normalised", "pixels_solution",
@@ -174,6 +204,36 @@ MUTANTS: list[Mutant] = [
         "return log_p.gather(-1, index).squeeze(-1).sum(-1)",
         "return log_p.gather(-1, index).squeeze(-1).mean(-1)",
         "averages the pixels' log-probabilities instead of summing them: log p(x|z) of independent pixels is a sum",
+    ),
+    Mutant(
+        "lost_mass_variance_as_std", "pixels_solution",
+        "pixel = Normal(mu, torch.exp(0.5 * model.likelihood.log_sigma2))",
+        "pixel = Normal(mu, torch.exp(model.likelihood.log_sigma2))",
+        "gives Normal the variance exp(log sigma^2) where it wants the standard deviation (the missing 1/2)",
+    ),
+    Mutant(
+        "lost_mass_upper_tail_only", "pixels_solution",
+        "inside = pixel.cdf(torch.ones(())) - pixel.cdf(torch.zeros(()))",
+        "inside = pixel.cdf(torch.ones(()))",
+        "counts only the mass above 1 as lost, forgetting the mass below 0",
+    ),
+    Mutant(
+        "lost_mass_in_nats", "pixels_solution",
+        "return 1 - inside, -inside.log2().mean().item()",
+        "return 1 - inside, -inside.log().mean().item()",
+        "reports the cost in nats instead of bits",
+    ),
+    Mutant(
+        "lost_mass_bits_per_image", "pixels_solution",
+        "return 1 - inside, -inside.log2().mean().item()",
+        "return 1 - inside, -inside.log2().sum(-1).mean().item()",
+        "sums the bits over the pixels of a digit: bits per image, not per dimension",
+    ),
+    Mutant(
+        "lost_mass_at_a_sample_of_q", "pixels_solution",
+        "mu = model.decoder(model.encoder(y)[0])",
+        "mu = model.decoder(reparameterize(*model.encoder(y), torch.randn(len(y), model.latent_dim)))",
+        "decodes a sample of q(z|y) instead of the encoder's mean",
     ),
     # task 6: posterior collapse
     Mutant(
