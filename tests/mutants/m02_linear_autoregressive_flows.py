@@ -97,6 +97,18 @@ MUTANTS: list[Mutant] = [
         "solves the mirrored convolution's upper-triangular centre system as a lower-triangular one",
     ),
     Mutant(
+        "emerging_mirror_pixels_only", "emerging_solution",
+        "mask.flip(0, 1, 2, 3) if flip else mask",
+        "mask.flip(2, 3) if flip else mask",
+        "mirrors the pixel directions but not the channel order: the centre tap stays lower-triangular",
+    ),
+    Mutant(
+        "emerging_no_padding", "emerging_solution",
+        "return F.conv2d(x, self.kernel, padding=self.kernel.shape[-1] // 2)",
+        "return F.conv2d(x, self.kernel)",
+        "convolves without padding: the image shrinks, and f is no bijection of R^{CHW}",
+    ),
+    Mutant(
         "emerging_pair_inverse_wrong_order", "emerging_solution",
         "return self.first.inverse(self.second.inverse(z))",
         "return self.second.inverse(self.first.inverse(z))",
@@ -139,6 +151,12 @@ MUTANTS: list[Mutant] = [
         "for _ in range(z.shape[1]):",
         "for _ in range(1):",
         "samples in one parallel pass as if it were inference",
+    ),
+    Mutant(
+        "iaf_mu_sigma_swapped", "iaf_solution",
+        "return params[:, 0], positive_scale(params[:, 1])",
+        "return params[:, 1], positive_scale(params[:, 0])",
+        "reads the shift from the scale row and the scale from the shift row of the conditioner's output",
     ),
     Mutant(
         "iaf_log_det_not_negated", "iaf_solution",
