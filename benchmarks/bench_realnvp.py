@@ -12,7 +12,8 @@ seed 0; torch on one thread):
   behind the same logit pre-processing (the reference's ``LogitTransform``, alpha = 0.05, its log-det included);
   at most ``STEPS_DIGITS`` steps of batch 64 at lr 1e-3, validation every 100 steps with the same fixed
   dequantization, early stopping with patience 5 and the best-validation weights restored. Ours is the
-  notebook's multi-scale Glow (``glow_digits(hidden=64)``); the peers are 8 affine couplings (zuko RealNVP,
+  reference of the multi-scale Glow students assemble in task 5 (``glow_digits(hidden=64)``: checkerboard couplings,
+  Glow steps with channel couplings by splitting, a factor-out with a learned conditional prior); the peers are 8 affine couplings (zuko RealNVP,
   nflows SimpleRealNVP, normflows RealNVP) with hidden width 256, and zuko NSF with 4 transforms of width 256.
 * Baselines on the same split: independent per-pixel categorical (add-one smoothing; exact discrete likelihood),
   one full-covariance Gaussian, probabilistic PCA (scikit-learn ``PCA.score_samples``) and a Gaussian mixture

@@ -151,15 +151,96 @@ class LogitTransform(Transform):
         "ActNorm statistics by hand over a channel-first view, the 1x1 convolution by conv2d and a linear solve, "
         "log|det W| from det, torch.logit and the sigmoid by hand",
     ),
+    # task 5: channel coupling by splitting
+    Alternative(
+        "channel_coupling_by_narrow_and_division",
+        {"channel_coupling_solution": '''
+class ChannelCoupling(AffineCoupling):
+    def split(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        half = x.shape[1] // 2
+        kept, other = (0, half) if self.parity == 0 else (half, 0)
+        return x.narrow(1, kept, half), x.narrow(1, other, half)
+
+    def join(self, x1: Tensor, x2: Tensor) -> Tensor:
+        out = torch.empty(x1.shape[0], 2 * x1.shape[1], *x1.shape[2:], dtype=x1.dtype)
+        half = x1.shape[1]
+        first, second = (x1, x2) if self.parity == 0 else (x2, x1)
+        out[:, :half], out[:, half:] = first, second
+        return out
+
+    def forward_and_log_det(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        x1, x2 = self.split(x)
+        mu, log_sigma = self.mu_log_sigma(x1)
+        sigma = log_sigma.exp()
+        return self.join(x1, (x2 - mu) / sigma), -torch.log(sigma).sum(dim=(1, 2, 3))
+
+    def inverse(self, z: Tensor) -> Tensor:
+        z1, z2 = self.split(z)
+        mu, log_sigma = self.mu_log_sigma(z1)
+        return self.join(z1, torch.addcmul(mu, z2, log_sigma.exp()))
+'''},
+        "halves by narrow, joined by writing into an empty tensor, division by sigma, log-det as log of sigma summed "
+        "over the three image axes, the inverse by addcmul",
+    ),
+    # task 5: the multi-scale Glow
+    Alternative(
+        "glow_without_checkerboard_same_parity_clamped_prior",
+        {"multiscale_solution": '''
+class FactorOut(Transform):
+    def __init__(self, in_shape: tuple[int, int, int], inner: list[Transform], inner_shape: tuple[int, ...], hidden: int):
+        super().__init__()
+        self.in_shape, self.inner_shape = tuple(in_shape), tuple(inner_shape)
+        self.inner = nn.ModuleList(inner)
+        half = in_shape[0] // 2
+        self.prior_net = nn.Sequential(nn.Conv2d(half, hidden, 3, padding=1), nn.ReLU(), nn.Conv2d(hidden, 2 * half, 3, padding=1))
+        nn.init.zeros_(self.prior_net[-1].weight)
+        nn.init.zeros_(self.prior_net[-1].bias)
+
+    def prior(self, h: Tensor) -> tuple[Tensor, Tensor]:
+        out = self.prior_net(h)
+        half = out.shape[1] // 2
+        return out[:, :half], 2.0 * torch.tanh(out[:, half:] / 2.0)
+
+    def forward_and_log_det(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        half = x.shape[1] // 2
+        x_out, h = torch.split(x, [half, x.shape[1] - half], dim=1)
+        mu, log_sigma = self.prior(h)
+        eps = (x_out - mu) / log_sigma.exp()
+        log_det = -log_sigma.sum(dim=(1, 2, 3))
+        for layer in self.inner:
+            h, inner_log_det = layer.forward_and_log_det(h)
+            log_det += inner_log_det
+        return torch.cat([eps.reshape(len(x), -1), h.reshape(len(x), -1)], dim=1), log_det
+
+    def inverse(self, z: Tensor) -> Tensor:
+        channels, height, width = self.in_shape
+        eps, h = torch.split(z, [channels // 2 * height * width, z.shape[1] - channels // 2 * height * width], dim=1)
+        h = h.reshape(len(z), *self.inner_shape)
+        for layer in self.inner[::-1]:
+            h = layer.inverse(h)
+        mu, log_sigma = self.prior(h)
+        return torch.cat([mu + log_sigma.exp() * eps.reshape(len(z), channels // 2, height, width), h], dim=1)
+
+
+def glow_digits(hidden: int = 64) -> Flow:
+    def steps(channels: int, n_steps: int) -> list[Transform]:
+        layers = []
+        for _ in range(n_steps):  # the 1x1 convolution mixes the channels: the same split in every step, as in Glow
+            layers += [ActNorm(channels), InvConv1x1(channels), ChannelCoupling(conv_net(channels // 2, hidden))]
+        return layers
+
+    inner = [Squeeze()] + steps(8, 3)
+    return Flow([LogitTransform(), Reshape((64,), (1, 8, 8)), Squeeze()] + steps(4, 3)
+                + [FactorOut((4, 4, 4), inner, (8, 2, 2), hidden)], (64,))
+'''},
+        "another architecture: no checkerboard couplings, 3 Glow steps per scale with the same channel split in "
+        "every step (Glow's choice), a two-layer prior network with a soft-clamped log sigma; split, reshape, "
+        "reversed slicing and in-place sums",
+    ),
     # task 5: digits
     Alternative(
         "digits_bits_per_dim_by_hand",
         {"digits_solution": '''
-def to_unit_interval(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
-    u = dequantize(x, generator)
-    return u * (1.0 / DIGITS_LEVELS)
-
-
 @torch.no_grad()
 def digits_bits_per_dim(flow: Flow, x: Tensor, seed: int = 0) -> float:
     y = to_unit_interval(x, torch.Generator().manual_seed(seed))
@@ -167,7 +248,7 @@ def digits_bits_per_dim(flow: Flow, x: Tensor, seed: int = 0) -> float:
     log_p_u = flow.log_prob(y).double() - D * math.log(DIGITS_LEVELS)  # the density of u = 17 y
     return (-log_p_u.mean() / (D * math.log(2))).item()
 '''},
-        "multiplication by 1/17, bits per dimension computed by hand (change of variables to u = 17 y, nats to bits)",
+        "bits per dimension computed by hand (change of variables to u = 17 y, nats to bits)",
     ),
 ]
 

@@ -103,6 +103,74 @@ MUTANTS: list[Mutant] = [
         "return -(math.log(1 - 2 * self.alpha) - torch.log(p) - torch.log1p(-p)).flatten(1).sum(1)",
         "the log-det of the inverse (sigmoid) instead of the logit",
     ),
+    # task 5: channel coupling by splitting
+    Mutant(
+        "channel_coupling_inverse_joins_in_wrong_order", "channel_coupling_solution",
+        "return self.join(z1, z2 * torch.exp(log_sigma) + mu)",
+        "return self.join(z2 * torch.exp(log_sigma) + mu, z1)",
+        "splits the channels right but puts the halves back in the wrong order in the inverse",
+    ),
+    Mutant(
+        "channel_coupling_parity_ignored", "channel_coupling_solution",
+        "return (first, second) if self.parity == 0 else (second, first)",
+        "return first, second",
+        "always keeps the first half of the channels: parity 1 no longer swaps the roles",
+    ),
+    Mutant(
+        "channel_coupling_log_det_sign", "channel_coupling_solution",
+        "return self.join(x1, z2), -log_sigma.flatten(1).sum(1)",
+        "return self.join(x1, z2), log_sigma.flatten(1).sum(1)",
+        "+ sum log sigma: the log-det of g (z_2 divides by sigma)",
+    ),
+    Mutant(
+        "channel_coupling_inverse_conditions_on_z2", "channel_coupling_solution",
+        "mu, log_sigma = self.mu_log_sigma(z1)",
+        "mu, log_sigma = self.mu_log_sigma(z2)",
+        "feeds the transformed half to the conditioner in the inverse; forward saw x_1",
+    ),
+    Mutant(
+        "channel_coupling_inverse_divides", "channel_coupling_solution",
+        "return self.join(z1, z2 * torch.exp(log_sigma) + mu)",
+        "return self.join(z1, (z2 - mu) * torch.exp(-log_sigma))",
+        "applies f again in the inverse instead of x_2 = z_2 sigma + mu",
+    ),
+    # task 5: the multi-scale Glow with a learned conditional prior
+    Mutant(
+        "factor_out_prior_log_density_left_out", "multiscale_solution",
+        "log_det = -log_sigma.flatten(1).sum(1)",
+        "log_det = torch.zeros(x.shape[0], dtype=x.dtype)",
+        "standardises x_out but leaves the prior's -sum log sigma(h) out of log p(x)",
+    ),
+    Mutant(
+        "factor_out_prior_of_the_wrong_half", "multiscale_solution",
+        "x_out, h = x.chunk(2, dim=1)\n        mu, log_sigma = self.prior(h)",
+        "x_out, h = x.chunk(2, dim=1)\n        mu, log_sigma = self.prior(x_out)",
+        "conditions the prior on the factored-out half itself instead of the kept half h",
+    ),
+    Mutant(
+        "factor_out_fixed_standard_prior", "multiscale_solution",
+        "mu, log_sigma = self.prior_net(h).chunk(2, dim=1)\n        return mu, log_sigma",
+        "mu, log_sigma = self.prior_net(h).chunk(2, dim=1)\n        return torch.zeros_like(mu), torch.zeros_like(log_sigma)",
+        "a fixed N(0, I) for the factored-out half (RealNVP's multi-scale), not Glow's learned conditional prior",
+    ),
+    Mutant(
+        "factor_out_inner_not_reversed", "multiscale_solution",
+        "for layer in reversed(self.inner):",
+        "for layer in self.inner:",
+        "undoes the inner layers first to last (e.g. unsqueezes before inverting the steps after the squeeze)",
+    ),
+    Mutant(
+        "factor_out_inverse_concatenates_in_wrong_order", "multiscale_solution",
+        "return torch.cat([eps * torch.exp(log_sigma) + mu, h], dim=1)",
+        "return torch.cat([h, eps * torch.exp(log_sigma) + mu], dim=1)",
+        "puts the kept half first in the inverse; forward took x_out from the first channels",
+    ),
+    Mutant(
+        "glow_without_factor_out", "multiscale_solution",
+        "layers.append(FactorOut((4, 4, 4), [Squeeze(), *glow_steps(8, 4)], (8, 2, 2), hidden))",
+        "layers += [*glow_steps(4, 4), Reshape((4, 4, 4), (64,))]",
+        "a single-scale model: every channel goes on to the end, no factor-out and no learned prior",
+    ),
     # task 5: digits
     Mutant(
         "bpd_without_dequantization_constant", "digits_solution",
@@ -111,10 +179,10 @@ MUTANTS: list[Mutant] = [
         "bits/dim of y = u / 17 instead of the 17-level data: drops the -D log 17 of the rescaling",
     ),
     Mutant(
-        "digits_not_dequantized", "digits_solution",
-        "return dequantize(x, generator) / DIGITS_LEVELS",
-        "return x / DIGITS_LEVELS",
-        "trains a continuous density on the discrete values (no dequantization noise)",
+        "digits_bpd_not_dequantized", "digits_solution",
+        "y = to_unit_interval(x, torch.Generator().manual_seed(seed))",
+        "y = x / DIGITS_LEVELS",
+        "evaluates the density at the discrete values (no dequantization noise)",
     ),
     # task 6: the Venn diagram
     Mutant(
