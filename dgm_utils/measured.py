@@ -175,19 +175,19 @@ TABLE: dict[str, dict] = {
     "06_amortized_inference": {
         "fast": {
             "load_average": [
-                14.5,
-                24.8
+                13.7,
+                16.3
             ],
-            "seconds": 141.2,
+            "seconds": 163.6,
             "values": {
-                "active_units_beta_0.1": 8.0,
-                "active_units_beta_0.3": 5.0,
-                "active_units_beta_1": 5.0,
+                "active_units_beta_0.1": 7.0,
+                "active_units_beta_0.3": 6.0,
+                "active_units_beta_1": 0.0,
                 "active_units_beta_3": 0.0,
-                "categorical_vae_bpd": 2.198084572839246,
-                "gaussian_lost_mass": 0.16911697387695312,
-                "gaussian_lost_mass_bpd": 0.2763396203517914,
-                "gaussian_vae_bpd": 3.2881488943280335,
+                "categorical_vae_bpd": 2.241516645671836,
+                "gaussian_lost_mass": 0.17126230895519257,
+                "gaussian_lost_mass_bpd": 0.2799476981163025,
+                "gaussian_vae_bpd": 3.3026855172134653,
                 "linear_vae_bpd": 3.7155108815951046,
                 "linear_vae_exact_bpd": 3.715307470156131,
                 "per_pixel_bpd": 2.4304425845267215,
@@ -196,22 +196,22 @@ TABLE: dict[str, dict] = {
         },
         "full": {
             "load_average": [
-                24.8,
-                24.6
+                16.3,
+                14.5
             ],
-            "seconds": 568.4,
+            "seconds": 567.1,
             "values": {
                 "active_units_beta_0.1": 8.0,
                 "active_units_beta_0.3": 6.0,
                 "active_units_beta_1": 3.0,
                 "active_units_beta_3": 1.0,
-                "categorical_vae_bpd": 2.1115970134443383,
-                "gaussian_lost_mass": 0.14437198638916016,
-                "gaussian_lost_mass_bpd": 0.26129359006881714,
-                "gaussian_vae_bpd": 2.787404659490528,
+                "categorical_vae_bpd": 2.1507916379094443,
+                "gaussian_lost_mass": 0.14285945892333984,
+                "gaussian_lost_mass_bpd": 0.25262895226478577,
+                "gaussian_vae_bpd": 2.8224621627026125,
                 "linear_vae_bpd": 3.71026670931233,
                 "linear_vae_exact_bpd": 3.710130011676713,
-                "logistic_vae_bpd": 1.9903480687343045,
+                "logistic_vae_bpd": 2.090933731403149,
                 "per_pixel_bpd": 2.4304425845267215,
                 "ppca_bpd": 3.700042284663375
             }
