@@ -8,8 +8,10 @@ stock serial ``nbgrader autograde``. The Dask path should stay within 10 % of lo
 """
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from autograder.sandbox import sandbox_mode
 from benchmarks.bench_grading import ASSIGNMENT, CELL_SECONDS, COPIES, ours, stock
@@ -32,13 +34,22 @@ def on_loopback_cluster() -> dict:
             cluster.close()
 
 
+def under_load(run: Callable[[], dict]) -> dict:
+    """``run()`` with the host's 1-minute load average before and after it (the runs share the machine)."""
+    before = os.getloadavg()[0]
+    result = run()
+    return {**result, "load": f"{before:.1f} -> {os.getloadavg()[0]:.1f}"}
+
+
 def main() -> None:
     print(f"sandbox: {sandbox_mode()}; {4 * COPIES} submissions of {ASSIGNMENT}; per-cell limit {CELL_SECONDS} s", flush=True)
     local, dask = f"ours, {WORKERS} threads here", f"ours, loopback Dask cluster ({WORKERS} worker processes)"
-    runs = {local: ours(WORKERS), dask: on_loopback_cluster(), "stock nbgrader autograde (serial)": stock()}
+    runs = {local: under_load(lambda: ours(WORKERS)), dask: under_load(on_loopback_cluster),
+            "stock nbgrader autograde (serial)": under_load(stock)}
     base = runs[local]["wall"]
     rows = [[name, run["n"], round(run["wall"], 1), round(60 * run["n"] / run["wall"], 2), round(run["wall"] / base, 3),
-             " ".join(f"{p:g}" for p in run.get("points", [])) or "-"] for name, run in runs.items()]
-    table("cluster", ["grader", "submissions", "wall s", "submissions/min", "wall / local threads", "points seen"], rows)
+             " ".join(f"{p:g}" for p in run.get("points", [])) or "-", run["load"]] for name, run in runs.items()]
+    table("cluster", ["grader", "submissions", "wall s", "submissions/min", "wall / local threads", "points seen",
+                      "host load (1 min) before -> after"], rows)
     ratio = runs[dask]["wall"] / base
     print(f"Dask / local threads: {ratio:.3f} ({'within' if ratio <= TARGET else 'NOT within'} the {TARGET - 1:.0%} target)")
