@@ -20,41 +20,43 @@ TABLE: dict[str, dict] = {
     "01_change_of_variables": {
         "fast": {
             "load_average": [
-                12.5,
-                11.6
+                14.9,
+                14.9
             ],
-            "seconds": 9.5,
+            "seconds": 114.0,
             "values": {
                 "coupling_grid_mass": 0.9994271860476364,
                 "det_coupling_first_point": 1.647113166963958,
                 "duality_value": 0.7845069178334523,
-                "fit_forward_kl": 0.7176146507263184,
-                "fit_forward_sigma1": 2.0505080223083496,
-                "fit_reverse_abs_mu1": 2.002657651901245,
-                "fit_reverse_kl": 0.6935839653015137,
-                "fit_reverse_kl_forward": 15.598237037658691,
+                "fit_forward_kl": 0.7182796597480774,
+                "fit_forward_sigma1": 2.047229766845703,
+                "fit_reverse_abs_mu1": 2.0069150924682617,
+                "fit_reverse_kl": 0.6933611035346985,
+                "fit_reverse_kl_forward": 15.554303169250488,
                 "kl_forward_fixed_theta": 1.0601394881938655,
                 "kl_reverse_fixed_theta": 2.25695013904464,
+                "loop_val_kl_final": 0.7321195602416992,
                 "reversed_order_median_change": 11.055122908387665
             }
         },
         "full": {
             "load_average": [
-                41.9,
-                27.8
+                14.9,
+                19.1
             ],
-            "seconds": 49.6,
+            "seconds": 270.0,
             "values": {
                 "coupling_grid_mass": 0.9994271860476364,
                 "det_coupling_first_point": 1.647113166963958,
                 "duality_value": 0.7845069178334523,
-                "fit_forward_kl": 0.7174975872039795,
-                "fit_forward_sigma1": 2.063260793685913,
-                "fit_reverse_abs_mu1": 2.0110368728637695,
-                "fit_reverse_kl": 0.6969022750854492,
-                "fit_reverse_kl_forward": 15.266087532043457,
+                "fit_forward_kl": 0.7196563482284546,
+                "fit_forward_sigma1": 2.0590381622314453,
+                "fit_reverse_abs_mu1": 2.019524574279785,
+                "fit_reverse_kl": 0.6966529488563538,
+                "fit_reverse_kl_forward": 14.878713607788086,
                 "kl_forward_fixed_theta": 1.0601394881938655,
                 "kl_reverse_fixed_theta": 2.25695013904464,
+                "loop_val_kl_final": 0.7349037528038025,
                 "reversed_order_median_change": 11.055122908387665
             }
         },
