@@ -4,12 +4,20 @@ Its records are what students are compared with; which test cell wrote which rec
 comes from the runner's per-cell lines. The grader stores them (``records/``) and the
 trace under ``autograder/reference/``, redone when the source notebook, ``dgm_utils``
 or the runner change.
+
+``DGM_REFERENCE_CACHE`` (a folder) shares reference runs between course copies on one
+machine (the test suite sets it for its session): a run that passed is kept there under
+its key and copied into any course whose key matches; one process runs it while the
+others wait on a file lock.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -64,6 +72,41 @@ def as_records(check: Check) -> dict[str, dict]:
     return {check.name: {"spec": None, "npy": encode(check.value)}}
 
 
+SHARED_CACHE = "DGM_REFERENCE_CACHE"
+
+
+@contextmanager
+def shared_run(key: str):
+    """The folder of ``key``'s shared run (None without ``DGM_REFERENCE_CACHE``), held under its lock."""
+    root = os.environ.get(SHARED_CACHE)
+    if not root:
+        yield None
+        return
+    Path(root).mkdir(parents=True, exist_ok=True)
+    with open(Path(root) / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield Path(root) / key
+
+
+def run_reference(course: Course, assignment: str, notebook: str, limits: Limits, folder: Path) -> list[dict]:
+    """Run the reference in ``folder / "job"``; store its records and return its trace (``cells.json``)."""
+    nb = reference_notebook(course.source(assignment, notebook))
+    result = run(nbformat.writes(nb), folder / "job", reference_limits(limits))
+    if result.timed_out or not result.cells:
+        raise InstructorError(f"the reference of {assignment}/{notebook} did not finish:\n{result.log_tail}")
+    for cell in result.cells:
+        save_reference(folder / "records", cell["records"])
+    return [{"index": c["index"], "grade_id": c["grade_id"], "status": c["status"], "records": sorted(c["records"]),
+             "duplicates": c["duplicates"], "cpu": c.get("cpu")} for c in result.cells]
+
+
+def failures(trace: list[dict]) -> list[str]:
+    """The cells of a reference run that failed or recorded a name twice."""
+    failed = [f"cell {t['index']} ({t['grade_id']}): {t['status']}" for t in trace if t["status"] != "ok"]
+    return failed + [f"cell {t['index']} ({t['grade_id']}): records {t['duplicates']} twice"
+                     for t in trace if t["duplicates"]]
+
+
 def reference_checks(course: Course, assignment: str, notebook: str, limits: Limits) -> dict[str, list[Check]]:
     """``grade_id -> checks`` of every autograded test cell, running the reference if needed."""
     folder = course.reference_cache / assignment / notebook
@@ -73,20 +116,20 @@ def reference_checks(course: Course, assignment: str, notebook: str, limits: Lim
     if not (key_file.is_file() and key_file.read_text() == key):
         shutil.rmtree(folder, ignore_errors=True)
         folder.parent.mkdir(parents=True, exist_ok=True)
-        nb = reference_notebook(course.source(assignment, notebook))
-        result = run(nbformat.writes(nb), folder / "job", reference_limits(limits))
-        if result.timed_out or not result.cells:
-            raise InstructorError(f"the reference of {assignment}/{notebook} did not finish:\n{result.log_tail}")
-        for cell in result.cells:
-            save_reference(folder / "records", cell["records"])
-        trace_file.write_text(json.dumps([
-            {"index": c["index"], "grade_id": c["grade_id"], "status": c["status"], "records": sorted(c["records"]),
-             "duplicates": c["duplicates"], "cpu": c.get("cpu")} for c in result.cells
-        ]))
-        key_file.write_text(key)
+        with shared_run(key) as shared:
+            if shared and shared.is_dir():
+                shutil.copytree(shared, folder)
+            else:
+                trace = run_reference(course, assignment, notebook, limits, folder)
+                trace_file.write_text(json.dumps(trace))
+                key_file.write_text(key)
+                if shared and not failures(trace):  # a failed run is not shared: the next grader runs it again
+                    partial = shared.with_name(f"{key}.partial")
+                    shutil.rmtree(partial, ignore_errors=True)
+                    shutil.copytree(folder, partial, ignore=shutil.ignore_patterns("job", "job.log"))
+                    partial.rename(shared)
     trace = json.loads(trace_file.read_text())
-    failed = [f"cell {t['index']} ({t['grade_id']}): {t['status']}" for t in trace if t["status"] != "ok"]
-    failed += [f"cell {t['index']} ({t['grade_id']}): records {t['duplicates']} twice" for t in trace if t["duplicates"]]
+    failed = failures(trace)
     if failed:
         key_file.unlink()
         raise InstructorError(f"the reference of {assignment}/{notebook} has failing cells: {failed}")

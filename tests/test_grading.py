@@ -5,7 +5,13 @@ catalogue loses points and every alternative (a correct answer written different
 ``tests/alternatives/``) gets full marks, all in one batch (an alternative listed in its
 catalogue's ``KNOWN_UNFAIR`` is asserted to lose points: a documented unfairness of the
 hidden tests); broken submissions get zero with a reason while the rest of the batch is
-graded as if alone; grading twice gives the same grades.
+graded as if alone.
+
+The batch is graded once, without nbgrader's feedback step: the reference earning full
+marks already shows that a second run of the same notebook gives the reference run's
+records; that a forced regrade stores the same grades is proven on the toy course
+(``test_scale.py``, ``test_load.py``) and on the first two assignments (``test_cluster.py``);
+feedback is checked by the demo batch below, ``test_feedback.py`` and ``test_adversarial.py``.
 """
 import nbformat
 import pytest
@@ -32,11 +38,13 @@ def lost_checks(result) -> dict[str, list[str]]:
 def grade(course, assignment, notebooks):
     """Grade exactly these submissions (others already collected are left as they are)."""
     write_submissions(course, assignment, notebooks)
-    results = cli.grade(course, assignment, workers=2, limits=LIMITS, force=True, students=sorted(notebooks))
+    results = cli.grade(course, assignment, workers=2, limits=LIMITS, force=True, students=sorted(notebooks),
+                        feedback=False)
     return {r.student: r for r in results}
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.heavy
+@pytest.mark.parametrize("assignment", ASSIGNMENTS[::-1])  # the later assignments, the longer batches, first
 def test_reference_full_stub_zero_mutants_lose(course_copy, assignment):
     nbgrader(course_copy, "generate_assignment", assignment, "--force")
     notebook = course_copy.notebooks(assignment)[0]
@@ -66,9 +74,6 @@ def test_reference_full_stub_zero_mutants_lose(course_copy, assignment):
     fixed = [name for name in known_unfair if alternative[name].points >= full]
     assert not fixed, f"alternatives listed in KNOWN_UNFAIR now get full marks: take them off the list: {fixed}"
     assert all(r.status == "graded" for r in results.values())
-
-    again = grade(course_copy, assignment, {"reference": notebooks["reference"], "stub": notebooks["stub"]})
-    assert {s: again[s].points for s in ("reference", "stub")} == {"reference": full, "stub": 0}
 
 
 def test_demo_samples_and_broken_submissions(course_copy, tmp_path):
