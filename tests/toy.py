@@ -1,7 +1,10 @@
 """A small course (one assignment, two tasks, 3 points) for the grader's own tests."""
 from __future__ import annotations
 
+import atexit
+import functools
 import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -47,7 +50,18 @@ def source_notebook():
 
 
 def make_toy_course(root: Path, database: str | None = None) -> Course:
-    """Write the toy source, the nbgrader config and the release under ``root``."""
+    """The toy source, the nbgrader config and the release under ``root``, registered in the gradebook.
+
+    With the default SQLite gradebook: a copy of the course released once per process (nbgrader's release costs
+    seconds of CPU; the copy is the same files).
+    """
+    if database is None:
+        shutil.copytree(released_toy(), root, dirs_exist_ok=True)
+        return Course(root)
+    return release_toy(root, database)
+
+
+def release_toy(root: Path, database: str | None) -> Course:
     (root / "solutions" / A).mkdir(parents=True)
     (root / "autograder").mkdir()
     nbformat.write(source_notebook(), root / "solutions" / A / f"{A}.ipynb")
@@ -55,6 +69,14 @@ def make_toy_course(root: Path, database: str | None = None) -> Course:
     course = Course(root, database)
     nbgrader(course, "generate_assignment", A, "--force")
     return course
+
+
+@functools.cache
+def released_toy() -> Path:
+    """The toy course released into its SQLite gradebook, in a folder removed when this process ends."""
+    root = Path(tempfile.mkdtemp(prefix="dgm-toy-"))
+    atexit.register(shutil.rmtree, root, True)
+    return release_toy(root / "course", None).root
 
 
 def toy_submission(course: Course, square: str = RIGHT_SQUARE, cube: str = RIGHT_CUBE, tags: bool = False):
