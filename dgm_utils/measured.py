@@ -92,18 +92,21 @@ TABLE: dict[str, dict] = {
     "03_realnvp_glow": {
         "fast": {
             "load_average": [
-                8.7,
-                42.2
+                12.2,
+                11.9
             ],
-            "seconds": 29.1,
+            "seconds": 69.6,
             "values": {
-                "glow_lost_mass": 0.9835,
-                "glow_lost_mass_bpd": 0.09252172133286933,
-                "glow_test_bpd": 2.268260421080002,
+                "glow_lost_mass": 0.959,
+                "glow_lost_mass_bpd": 0.07200362937568754,
+                "glow_test_bpd": 2.2497732867964895,
                 "kl_gap_banana": 0.05840067476058408,
                 "kl_gap_checkerboard": 0.5269039504750959,
                 "kl_gap_ring": 0.8261376868929862,
-                "per_pixel_bpd": 2.4304425845267215
+                "per_pixel_bpd": 2.4304425845267215,
+                "split_macs_ratio": 0.686046511627907,
+                "split_params_ratio": 0.6895190236898779,
+                "split_time_ratio": 0.6683457243513946
             }
         },
         "full": {
