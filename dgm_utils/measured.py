@@ -180,10 +180,10 @@ TABLE: dict[str, dict] = {
     "06_amortized_inference": {
         "fast": {
             "load_average": [
-                13.7,
-                16.3
+                10.8,
+                10.2
             ],
-            "seconds": 163.6,
+            "seconds": 59.2,
             "values": {
                 "active_units_beta_0.1": 7.0,
                 "active_units_beta_0.3": 6.0,
