@@ -36,7 +36,7 @@ from tests.mutants import apply
 from tests.support import (CHROMIUM, SECONDS, STUCK, answer_sheet, chromium, copy_course, mutants_of, stop_server,
                            submission, wait_for_server)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]  # one worker: one browser, one graded course
 
 ASSIGNMENT = "01_change_of_variables"
 ARTIFACTS = REPO / "test-artifacts" / "browser"
