@@ -20,10 +20,10 @@ TABLE: dict[str, dict] = {
     "01_change_of_variables": {
         "fast": {
             "load_average": [
-                14.9,
-                14.9
+                3.9,
+                3.6
             ],
-            "seconds": 114.0,
+            "seconds": 12.1,
             "values": {
                 "coupling_grid_mass": 0.9994271860476364,
                 "det_coupling_first_point": 1.647113166963958,
@@ -41,10 +41,10 @@ TABLE: dict[str, dict] = {
         },
         "full": {
             "load_average": [
-                14.9,
-                19.1
+                3.5,
+                3.2
             ],
-            "seconds": 270.0,
+            "seconds": 18.9,
             "values": {
                 "coupling_grid_mass": 0.9994271860476364,
                 "det_coupling_first_point": 1.647113166963958,
@@ -111,18 +111,21 @@ TABLE: dict[str, dict] = {
         },
         "full": {
             "load_average": [
-                36.1,
-                6.6
+                11.7,
+                5.1
             ],
-            "seconds": 398.4,
+            "seconds": 511.8,
             "values": {
-                "glow_lost_mass": 0.9195,
-                "glow_lost_mass_bpd": 0.056794803227304215,
-                "glow_test_bpd": 2.086710635871563,
-                "kl_gap_banana": 0.005874268752579237,
-                "kl_gap_checkerboard": 0.15473008997285254,
-                "kl_gap_ring": 0.09033654683494552,
-                "per_pixel_bpd": 2.4304425845267215
+                "glow_lost_mass": 0.9055,
+                "glow_lost_mass_bpd": 0.053180341569390846,
+                "glow_test_bpd": 2.0813372156607604,
+                "kl_gap_banana": 0.009052468550447834,
+                "kl_gap_checkerboard": 0.21757567851388337,
+                "kl_gap_ring": 0.27161910601520534,
+                "per_pixel_bpd": 2.4304425845267215,
+                "split_macs_ratio": 0.686046511627907,
+                "split_params_ratio": 0.6895190236898779,
+                "split_time_ratio": 0.9193240905801444
             }
         },
         "machine": "2-core x86_64 CPU shared with other jobs, 2026-11-30"
