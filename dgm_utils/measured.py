@@ -65,10 +65,10 @@ TABLE: dict[str, dict] = {
     "02_linear_autoregressive_flows": {
         "fast": {
             "load_average": [
-                11.6,
-                8.7
+                3.1,
+                2.8
             ],
-            "seconds": 16.1,
+            "seconds": 15.8,
             "values": {
                 "kl_gap_banana": 0.023535902291778932,
                 "kl_gap_checkerboard": 0.40616497295939835,
@@ -77,10 +77,10 @@ TABLE: dict[str, dict] = {
         },
         "full": {
             "load_average": [
-                27.8,
-                16.3
+                2.8,
+                1.8
             ],
-            "seconds": 222.4,
+            "seconds": 107.2,
             "values": {
                 "kl_gap_banana": 0.008713157344106826,
                 "kl_gap_checkerboard": 0.17130920197808663,
