@@ -92,10 +92,10 @@ TABLE: dict[str, dict] = {
     "03_realnvp_glow": {
         "fast": {
             "load_average": [
-                12.2,
-                11.9
+                1.3,
+                1.2
             ],
-            "seconds": 69.6,
+            "seconds": 26.1,
             "values": {
                 "glow_lost_mass": 0.959,
                 "glow_lost_mass_bpd": 0.07200362937568754,
@@ -106,15 +106,15 @@ TABLE: dict[str, dict] = {
                 "per_pixel_bpd": 2.4304425845267215,
                 "split_macs_ratio": 0.686046511627907,
                 "split_params_ratio": 0.6895190236898779,
-                "split_time_ratio": 0.6683457243513946
+                "split_time_ratio": 0.765364087733048
             }
         },
         "full": {
             "load_average": [
-                11.7,
-                5.1
+                1.2,
+                1.0
             ],
-            "seconds": 511.8,
+            "seconds": 173.1,
             "values": {
                 "glow_lost_mass": 0.9055,
                 "glow_lost_mass_bpd": 0.053180341569390846,
@@ -125,7 +125,7 @@ TABLE: dict[str, dict] = {
                 "per_pixel_bpd": 2.4304425845267215,
                 "split_macs_ratio": 0.686046511627907,
                 "split_params_ratio": 0.6895190236898779,
-                "split_time_ratio": 0.9193240905801444
+                "split_time_ratio": 0.8202222211943898
             }
         },
         "machine": "2-core x86_64 CPU shared with other jobs, 2026-11-30"
@@ -133,10 +133,10 @@ TABLE: dict[str, dict] = {
     "04_latent_variable_models": {
         "fast": {
             "load_average": [
-                8.6,
-                6.7
+                1.0,
+                1.0
             ],
-            "seconds": 36.7,
+            "seconds": 11.3,
             "values": {
                 "mc_growth_per_dim": 2.440024204469032,
                 "mc_needed_d1": 129.34889303010638
@@ -144,10 +144,10 @@ TABLE: dict[str, dict] = {
         },
         "full": {
             "load_average": [
-                31.6,
-                29.9
+                1.0,
+                1.0
             ],
-            "seconds": 172.1,
+            "seconds": 16.0,
             "values": {
                 "mc_growth_per_dim": 2.4220211055697476,
                 "mc_needed_d1": 129.34889303010638
@@ -158,10 +158,10 @@ TABLE: dict[str, dict] = {
     "05_elbo_em": {
         "fast": {
             "load_average": [
-                6.7,
-                5.7
+                0.9,
+                0.9
             ],
-            "seconds": 26.1,
+            "seconds": 12.9,
             "values": {
                 "em_ring_final_log_lik": -3.5103138844168655,
                 "ppca_closed_form_log_lik": -160.06488895512345
@@ -169,10 +169,10 @@ TABLE: dict[str, dict] = {
         },
         "full": {
             "load_average": [
-                26.1,
-                30.4
+                0.9,
+                1.0
             ],
-            "seconds": 127.9,
+            "seconds": 13.5,
             "values": {
                 "em_ring_final_log_lik": -3.774016943353042,
                 "ppca_closed_form_log_lik": -160.06488895512345
@@ -183,10 +183,10 @@ TABLE: dict[str, dict] = {
     "06_amortized_inference": {
         "fast": {
             "load_average": [
-                10.8,
-                10.2
+                1.0,
+                1.0
             ],
-            "seconds": 59.2,
+            "seconds": 17.0,
             "values": {
                 "active_units_beta_0.1": 7.0,
                 "active_units_beta_0.3": 6.0,
@@ -204,10 +204,10 @@ TABLE: dict[str, dict] = {
         },
         "full": {
             "load_average": [
-                16.3,
-                14.5
+                1.0,
+                1.0
             ],
-            "seconds": 567.1,
+            "seconds": 88.7,
             "values": {
                 "active_units_beta_0.1": 8.0,
                 "active_units_beta_0.3": 6.0,
