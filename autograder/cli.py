@@ -152,6 +152,9 @@ def grade(
     count = {status: sum(r.status == status for r in graded) for status in ("graded", "flagged", "failed")}
     print(f"{assignment}: {count['graded']} graded, {count['flagged']} flagged for review, {count['failed']} failed, "
           f"{len(done)} unchanged since last graded; {time.monotonic() - start:.0f} s")
+    for result in graded:
+        if result.status == "failed":  # the instructor sees which and why without opening the gradebook
+            print(f"  failed: {result.student}/{result.notebook}: {'; '.join(result.reasons)}", file=sys.stderr)
     if graded and feedback:
         remove_orphans(course, assignment)  # a result the gradebook refused: no feedback without a grade
         try:

@@ -73,10 +73,11 @@ def test_reference_full_stub_zero_mutants_lose(course_copy, assignment):
     assert not unfair, f"correct alternatives that lost points (the grading is unfair, or the alternative wrong): {unfair}"
     fixed = [name for name in known_unfair if alternative[name].points >= full]
     assert not fixed, f"alternatives listed in KNOWN_UNFAIR now get full marks: take them off the list: {fixed}"
-    assert all(r.status == "graded" for r in results.values())
+    not_graded = {name: (r.status, r.reasons) for name, r in results.items() if r.status != "graded"}
+    assert not not_graded, f"submissions not graded cleanly: {not_graded}"
 
 
-def test_demo_samples_and_broken_submissions(course_copy, tmp_path):
+def test_demo_samples_and_broken_submissions(course_copy, tmp_path, capsys):
     """The bundled samples, plus submissions that cannot run, in one batch."""
     assignment = ASSIGNMENTS[0]
     nbgrader(course_copy, "generate_assignment", assignment, "--force")
@@ -100,5 +101,7 @@ def test_demo_samples_and_broken_submissions(course_copy, tmp_path):
     for student in ("broken_json", "renamed"):
         assert results[student].status == "failed" and results[student].points == 0
     assert "my_homework.ipynb" in results["renamed"].reasons[0]
+    said = capsys.readouterr().err  # the instructor is told which submissions failed, and why
+    assert f"failed: renamed/{notebook}: expected {notebook}.ipynb" in said and f"failed: broken_json/{notebook}" in said
     feedback = course_copy.feedback / "full_marks" / assignment / f"{notebook}.html"
     assert feedback.is_file() and "Autograder:" in feedback.read_text()

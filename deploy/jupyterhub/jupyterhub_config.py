@@ -15,6 +15,7 @@ DGM_STUDENTS           user names, comma separated, per hub group       (require
 DGM_INSTRUCTORS, DGM_GRADERS
 DGM_MEM_LIMIT          memory of one user server, all its processes     2G
 DGM_CPU_LIMIT          CPU cores of one user server                     1
+DGM_SPAWN_TIMEOUT      seconds a user server may take to start          120
 DGM_AUTHENTICATOR      JupyterHub authenticator class                   dummy (trial only)
 DGM_USER_PYTHON        the Python user servers run (the course's        a view of it (trial.py)
                        environment, executable by every user)
@@ -71,8 +72,7 @@ c.Spawner.environment = {
     "PATH": f"{Path(user_python).parent}:{Path(sys.executable).parent}:/usr/bin:/bin",
     **({"DGM_FAST": env["DGM_FAST"]} if "DGM_FAST" in env else {}),
 }
-c.Spawner.http_timeout = 120
-c.Spawner.start_timeout = 120
+c.Spawner.http_timeout = c.Spawner.start_timeout = int(env.get("DGM_SPAWN_TIMEOUT", "120"))
 c.Spawner.mem_limit = env.get("DGM_MEM_LIMIT", "2G")
 c.Spawner.cpu_limit = float(env.get("DGM_CPU_LIMIT", "1"))
 c.CourseSpawner.course_root = env["DGM_COURSE_ROOT"]
