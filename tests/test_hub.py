@@ -373,6 +373,7 @@ def test_students_submit_through_the_exchange_and_fetch_their_graded_feedback(hu
     fetch_feedback.click()
     panel.locator("#submitted_assignments_list").get_by_text("view feedback").first.wait_for(timeout=STUCK * SECONDS)
     _screenshot(page1, "assignments_after_feedback.png")
+    assert page1.get_by_text("Jupyter news").count() == 0, "the course's lab settings silence JupyterLab's news prompt"
     fetched = next((Path(pwd.getpwnam(s1).pw_dir) / ASSIGNMENT / "feedback").glob(f"*/{notebook}.html"))
     feedback = page1.context.new_page()
     feedback.goto(hub.url(f"user/{s1}/files/{quote(str(fetched.relative_to(pwd.getpwnam(s1).pw_dir)))}"),

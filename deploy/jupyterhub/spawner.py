@@ -56,6 +56,7 @@ class CourseSpawner(LocalProcessSpawner):
 
     def get_args(self) -> list[str]:
         args = super().get_args()
+        args.append(f"--LabApp.app_settings_dir={HERE / 'lab-settings'}")  # no news prompt, no update checks
         if self.is_staff():
             args.append(f"--ServerApp.root_dir={self.course_root}")
         return args
