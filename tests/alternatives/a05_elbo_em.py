@@ -142,22 +142,98 @@ def ppca_closed_form(x: Tensor, d: int) -> tuple[Tensor, Tensor, Tensor]:
         "the E-step by a solve and a Cholesky inverse, sigma^2 as the expected squared residual (E||x - W z||^2 "
         "= ||x - W E z||^2 + tr(W S W^T)), the closed form by an SVD of the data instead of eigh of the covariance",
     ),
-    # task 4: EM for one mean
+    Alternative(
+        "ppca_em_by_precision_while_loop_and_released_marginal",
+        {"ppca_em_solution": '''
+from dgm_utils.released.a04_latent_variable_models import ppca_log_marginal
+
+
+def ppca_e_step(x: Tensor, W: Tensor, mu: Tensor, sigma2) -> tuple[Tensor, Tensor]:
+    # completing the square: precision P = W^T W / sigma^2 + I, mean P^{-1} W^T (x - mu) / sigma^2
+    P = W.T @ W / sigma2 + torch.eye(W.shape[1], dtype=W.dtype)
+    cov = torch.linalg.inv(P)
+    return (x - mu) @ W @ cov / sigma2, cov
+
+
+def ppca_mean_field_e_step(x: Tensor, W: Tensor, mu: Tensor, sigma2) -> tuple[Tensor, Tensor]:
+    # stationarity: m_i = (W^T W + sigma^2 I)^{-1} W^T (x_i - mu); 1 / s_j = ||w_j||^2 / sigma^2 + 1
+    precision = (W**2).sum(0) / sigma2 + 1.0
+    Ez, _ = ppca_e_step(x, W, mu, sigma2)
+    return Ez, torch.diag_embed(1.0 / precision)
+
+
+def ppca_em(x: Tensor, W: Tensor, mu: Tensor, sigma2, max_iter: int = 300, tol: float = 1e-6,
+            progress: bool = True) -> PPCAResult:
+    def mean_log_lik(W, mu, sigma2):
+        return float(ppca_log_marginal(x, W, mu, sigma2).mean())
+
+    history, n_iter, converged = [], 0, False
+    bar = tqdm(total=max_iter, desc="PPCA EM", disable=not progress)
+    while n_iter < max_iter and not converged:
+        history.append(mean_log_lik(W, mu, sigma2))
+        W, mu, sigma2 = ppca_m_step(x, *ppca_e_step(x, W, mu, sigma2))
+        n_iter += 1
+        bar.update()
+        converged = n_iter > 1 and abs(history[-1] - history[-2]) < tol
+    bar.close()
+    history.append(mean_log_lik(W, mu, sigma2))
+    return PPCAResult(W=W, mu=mu, sigma2=sigma2, log_likelihoods=history, n_iter=n_iter, converged=converged)
+'''},
+        "the E-step through the precision P = W^T W / sigma^2 + I instead of M, the mean-field variances as the "
+        "inverse diagonal precisions 1 / (||w_j||^2 / sigma^2 + 1), and the loop as a while loop whose history is "
+        "assignment 04's released log marginal (dgm_utils.released) instead of the ELBO at the posterior",
+    ),
+    Alternative(
+        "ppca_expected_log_lik_expanded",
+        {"elbo_ppca_solution": '''
+def ppca_expected_log_lik(x: Tensor, m: Tensor, S: Tensor, W: Tensor, mu: Tensor, sigma2: float) -> Tensor:
+    # E_q ||x - mu - W z||^2 = ||x - mu||^2 - 2 m^T W^T (x - mu) + tr(W^T W E[z z^T]),  E[z z^T] = S + m m^T
+    D = x.shape[1]
+    xc = x - mu
+    WtW = W.T @ W
+    quad = (xc**2).sum(1) - 2 * ((xc @ W) * m).sum(1) + (m @ WtW * m).sum(1) + (WtW * S).sum()
+    return -0.5 * (D * torch.log(torch.as_tensor(2 * math.pi * sigma2, dtype=x.dtype)) + quad / sigma2)
+
+
+def gaussian_kl(m0: Tensor, S0: Tensor, m1: Tensor, S1: Tensor) -> Tensor:
+    # E_q[log q] = -1/2 (d log 2 pi + log det S0 + d), E_q[log p] by the identity with a = m1, A = S1^{-1}
+    d = m0.shape[1]
+    expected_log_q = -0.5 * (d * math.log(2 * math.pi) + torch.slogdet(S0)[1] + d)
+    diff = (m0 - m1).T  # (d, n)
+    solved = torch.linalg.solve(S1, diff)
+    expected_log_p = -0.5 * (d * math.log(2 * math.pi) + torch.slogdet(S1)[1]
+                             + (diff * solved).sum(0) + torch.linalg.solve(S1, S0).trace())
+    return expected_log_q - expected_log_p
+'''},
+        "the expected squared residual expanded through the second moment E[z z^T] = S + m m^T, and the KL as "
+        "E_q log q - E_q log p, each by the identity, with solves and slogdet instead of an inverse and logdet",
+    ),
+    # task 4: EM for one mean, with the bounds
     Alternative(
         "em_one_mean_by_hand",
         {"em_picture_solution": '''
-def em_one_mean(x: Tensor, mu1: Tensor, weights: Tensor, means: Tensor, covs: Tensor, n_iter: int) -> Tensor:
+def em_one_mean(x: Tensor, mu1: Tensor, weights: Tensor, means: Tensor, covs: Tensor, n_iter: int,
+                grid: Tensor) -> tuple[Tensor, Tensor]:
     iterates = torch.empty(n_iter + 1, *mu1.shape, dtype=x.dtype)
+    bounds = torch.empty(n_iter, len(grid), dtype=x.dtype)
     iterates[0] = mu1
+    rest = torch.log(weights[1:]) + gaussian_log_prob(x, means[1:], covs[1:])  # (n, K - 1): fixed components
     for t in range(n_iter):
         current = means.clone()
         current[0] = iterates[t]
         log_joint = torch.log(weights) + gaussian_log_prob(x, current, covs)
-        r = torch.softmax(log_joint, dim=1)[:, 0]
+        log_q = torch.log_softmax(log_joint, dim=1)
+        r = log_q[:, 0].exp()
+        # L(q_t, mu) = sum_i sum_k q_ik (log p(x_i, k | mu) - log q_ik): only the k = 0 term moves with mu
+        fixed = (log_q[:, 1:].exp() * (rest - log_q[:, 1:])).sum()
+        for g, point in enumerate(grid):
+            moving = torch.log(weights[0]) + gaussian_log_prob(x, point, covs[0]) - log_q[:, 0]
+            bounds[t, g] = fixed + (r * moving).sum()
         iterates[t + 1] = (r[:, None] * x).sum(0) / r.sum()
-    return iterates
+    return iterates, bounds
 '''},
-        "responsibilities computed here (softmax) instead of calling e_step, the iterates written into a preallocated tensor",
+        "responsibilities in log space (log_softmax) instead of calling e_step, the bound written out by hand with "
+        "the terms of the fixed components computed once (only component 0 moves with mu_1), preallocated tensors",
     ),
 ]
 
