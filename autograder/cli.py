@@ -155,7 +155,7 @@ def grade(
     for result in graded:
         if result.status == "failed":  # the instructor sees which and why without opening the gradebook
             print(f"  failed: {result.student}/{result.notebook}: {'; '.join(result.reasons)}", file=sys.stderr)
-    if graded and feedback:
+    if feedback and any(r.status != "failed" for r in graded):  # a failed one has no notebook to give feedback on
         remove_orphans(course, assignment)  # a result the gradebook refused: no feedback without a grade
         try:
             nbgrader(course, "generate_feedback", assignment, "--force")

@@ -79,7 +79,8 @@ def run_reasons(ran: RunResult, limits: Limits, code_cells: list[int]) -> list[s
     elif ran.overflow:
         reasons.append(f"the run sent more than {limits.result_bytes // 2**20} MB to the grader and was stopped")
     elif not ran.cells:
-        reasons.append(f"the notebook did not start (exit code {ran.exit_code})")
+        reasons.append(f"the run stopped in the first code cell (exit code {ran.exit_code}: a crash of the sandbox, "
+                       "e.g. a fork bomb or a memory bomb); later cells did not run")
     elif ran.cells[-1]["index"] != code_cells[-1] and ran.cells[-1].get("status") not in stops:
         reasons.append(f"the run stopped after cell {ran.cells[-1]['index']} (exit code {ran.exit_code}: "
                        "a crash of the sandbox, e.g. a fork bomb or a memory bomb); later cells did not run")
@@ -199,6 +200,10 @@ def grade_submission(
     graded = build_graded_notebook(submitted, source, course.released(assignment, notebook))
     result.flags = audit(graded)
     ran = run(nbformat.writes(graded), job, limits)
+    if not ran.started:  # the sandbox or its kernel failed before any code of the student's ran: not theirs to lose
+        return failed(student, assignment, notebook, points,
+                      f"{INTERNAL_ERROR}: the sandbox's kernel did not start (exit code {ran.exit_code}; "
+                      f"{ran.log_tail.strip()[-300:] or 'no log'}); it is graded again on the next run")
     result.sandbox, result.seconds = ran.mode, round(ran.seconds, 1)
     result.executing_seconds = round(sum(float(c.get("seconds", 0)) for c in ran.cells), 1)
     result.peak_memory_mb = round(ran.peak_memory / 2**20, 1) if ran.peak_memory else None

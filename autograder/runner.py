@@ -53,6 +53,7 @@ TRUNCATED = "\n[output truncated by the grader: the notebook's output limit was 
 PR_SET_DUMPABLE = 4
 RECORD_MIME = "application/vnd.dgm.record+json"  # as in dgm_utils.grading (not imported: see above)
 MAX_RECORD_BYTES = 64 * 2**20
+STARTED = -1  # the cell index of the first line, sent once the kernel is ready (as in sandbox.py)
 
 # Runs in the kernel, compiled from this text by the user expression (see the module docstring).
 HIDDEN_BOOTSTRAP = '''
@@ -318,11 +319,13 @@ def main() -> int:
             "traceback": [],
         },
         allow_errors=True,
+        startup_timeout=args.cell_timeout,  # a loaded machine may start the kernel slowly: the same backstop as a cell
         kernel_name="python3",
         shutdown_kernel="immediate",  # the sandbox ends with it: no need to wait for a clean exit
         resources={"metadata": {"path": str(Path.cwd())}},
     )
     with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+        lines.write({"index": STARTED, "status": "kernel ready"})  # before any code of the submission runs
         kernel = getattr(getattr(client.km, "provisioner", None), "process", None)
         watchdog = None
         if kernel and args.cell_cpu and Path(f"/proc/{kernel.pid}/stat").exists():

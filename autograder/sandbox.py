@@ -43,6 +43,7 @@ from pathlib import Path
 import dgm_utils
 
 RUNNER = Path(__file__).with_name("runner.py")
+STARTED = -1  # the runner's first line has this cell index: its kernel is ready (runner.STARTED; a script, not imported)
 REPO = RUNNER.parent.parent.resolve()
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 JOB_MOUNT = "/tmp/grading"
@@ -164,6 +165,7 @@ class RunResult:
     peak_memory: int | None = None
     unsigned_lines: int = 0
     overflow: bool = False
+    started: bool = True  # whether the runner's kernel got ready: if not, no code of the submission ran
 
 
 def sign(key: bytes, text: str) -> str:
@@ -330,5 +332,8 @@ def run(notebook_json: str, job: Path, limits: Limits, mode: str | None = None) 
     with open(log, "rb") as log_file:
         log_file.seek(max(0, log.stat().st_size - 2000))
         tail = log_file.read().decode(errors="replace")
-    cells, unsigned = parse_cells(stdout, key)
-    return RunResult(mode, process.returncode, timed_out, time.monotonic() - start, cells, tail, peak, unsigned, overflow)
+    lines, unsigned = parse_cells(stdout, key)
+    started = bool(lines) and lines[0]["index"] == STARTED
+    cells = [line for line in lines if line["index"] != STARTED]
+    return RunResult(mode, process.returncode, timed_out, time.monotonic() - start, cells, tail, peak, unsigned, overflow,
+                     started)

@@ -62,3 +62,20 @@ def test_the_jobs_weigh_one_process_each_at_least_one_per_core(tmp_path, v2, nam
         _weigh_all_jobs(tmp_path, v2)
         weights.append(int((tmp_path / name).read_text()))
     assert weights == [unit * (os.cpu_count() or 1), unit * (2 * (os.cpu_count() or 1) + 3)]
+
+
+def test_a_kernel_that_never_started_costs_the_student_nothing_and_is_graded_next_run(tmp_path, monkeypatch):
+    """However loaded the machine, a sandbox whose kernel did not get ready is the grader's failure, not a zero."""
+    from autograder import pipeline
+    from autograder.sandbox import RunResult
+
+    course = make_toy_course(tmp_path)
+    write(course, "right", toy_submission(course))
+    real_run = pipeline.run
+    monkeypatch.setattr(pipeline, "run", lambda *args: RunResult("bwrap", 1, False, 61.0, [], "RuntimeError: Kernel "
+                                                                 "didn't respond in 60 seconds", started=False))
+    [first] = cli.grade(course, A, workers=1, limits=LIMITS)
+    assert first.status == "failed" and first.internal_error and "did not start" in first.reasons[0], first.reasons
+    monkeypatch.setattr(pipeline, "run", real_run)
+    [second] = cli.grade(course, A, workers=1, limits=LIMITS)
+    assert (second.status, second.points) == ("graded", 3.0), second.reasons
