@@ -48,8 +48,33 @@ def variational_em(x: Tensor, decoder: nn.Module, mean: Tensor, log_var: Tensor,
         m_opt.step()
     return history
 '''},
-        "the KL by torch.distributions, z by addcmul with sqrt(exp(log_var)), the Monte-Carlo average one sample at a "
-        "time, Adam with maximize=True instead of minimising the negative (same draws, same order)",
+        "the student's own helpers (the KL by torch.distributions, z by addcmul with sqrt(exp(log_var))), the Monte-Carlo "
+        "average one sample at a time (one call of log_lik per sample), Adam with maximize=True instead of minimising the "
+        "negative (same draws, same order)",
+    ),
+    Alternative(
+        "elbo_in_the_vae_papers_form",
+        {"vem_solution": '''
+def elbo_estimate(x: Tensor, mean: Tensor, log_var: Tensor, log_lik, eps: Tensor) -> Tensor:
+    std = torch.sqrt(torch.exp(log_var))
+    neg_kl = 0.5 * torch.sum(1 + log_var - mean.pow(2) - log_var.exp(), dim=-1)  # -KL as in Kingma and Welling (2014)
+    return log_lik(x, eps * std + mean).sum(0) / eps.shape[0] + neg_kl
+'''},
+        "minus the KL written as 1/2 sum(1 + log sigma^2 - m^2 - sigma^2) and added, sigma by a square root, the "
+        "Monte-Carlo average as a sum over samples divided by k",
+    ),
+    Alternative(
+        "elbo_kl_as_expectations",
+        {"vem_solution": '''
+def elbo_estimate(x: Tensor, mean: Tensor, log_var: Tensor, log_lik, eps: Tensor) -> Tensor:
+    var = log_var.exp()
+    z = torch.addcmul(mean, var.sqrt(), eps)
+    # KL = E_q log q - E_q log p: E_q log q = -1/2 sum(log 2 pi sigma^2 + 1), E_q log p = -1/2 sum(log 2 pi + m^2 + sigma^2)
+    e_log_q = -0.5 * (LOG_2PI + log_var + 1).sum(-1)
+    e_log_p = -0.5 * (LOG_2PI + mean**2 + var).sum(-1)
+    return torch.mean(log_lik(x, z), dim=0) - (e_log_q - e_log_p)
+'''},
+        "the KL as the difference of the two expected log-densities (the 2 pi terms cancel only numerically), z by addcmul",
     ),
     # task 2: amortized inference
     Alternative(
@@ -95,7 +120,7 @@ def reparam_grad_samples(f, mean: Tensor, log_var: Tensor, eps: Tensor) -> tuple
     for e in eps:  # one sample, one backward pass
         m = mean.detach().clone().requires_grad_(True)
         lv = log_var.detach().clone().requires_grad_(True)
-        value = f(reparameterize(m, lv, e)[None])[0]
+        value = f((m + torch.exp(0.5 * lv) * e)[None])[0]
         g_m, g_lv = torch.autograd.grad(value, [m, lv])
         grads_mean.append(g_m)
         grads_log_var.append(g_lv)
@@ -125,8 +150,9 @@ class GaussianPixels(nn.Module):
 class VAE(nn.Module):
     def elbo(self, x: Tensor, eps: Tensor) -> Tensor:
         mean, log_var = self.encoder(x)
-        z = reparameterize(mean, log_var, eps)
-        return self.log_lik(x, z).mean(0) - kl_to_standard_normal(mean, log_var)
+        std = torch.exp(0.5 * log_var)
+        z = mean + std * eps
+        return self.log_lik(x, z).mean(0) - kl_divergence(Normal(mean, std), Normal(0.0, 1.0)).sum(-1)
 
     def loss(self, x: Tensor) -> dict[str, Tensor]:
         mean, log_var = self.encoder(x)
@@ -167,7 +193,7 @@ class VAE(nn.Module):
     def loss(self, x: Tensor) -> dict[str, Tensor]:
         mean, log_var = self.encoder(x)
         eps = torch.randn(1, len(x), self.latent_dim, dtype=x.dtype)
-        kl = kl_to_standard_normal(mean, log_var).mean()
+        kl = 0.5 * (log_var.exp() + mean**2 - 1 - log_var).sum(-1).mean()
         neg_elbo = -elbo_estimate(x, mean, log_var, self.log_lik, eps).mean()
         return {"loss": neg_elbo + (self.beta - 1) * kl, "rec": neg_elbo - kl, "kl": kl}
 
@@ -175,7 +201,7 @@ class VAE(nn.Module):
     def iw_log_likelihood(self, x: Tensor, k: int, generator: torch.Generator) -> Tensor:
         mean, log_var = self.encoder(x)
         eps = torch.randn(k, *mean.shape, generator=generator, dtype=x.dtype)
-        z = reparameterize(mean, log_var, eps)
+        z = mean + torch.exp(0.5 * log_var) * eps
         e, lv, z64 = eps.double(), log_var.double(), z.double()
         log_w = self.log_lik(x, z).double() - 0.5 * (z64**2).sum(-1) + 0.5 * (e**2 + lv).sum(-1)  # the 2 pi terms cancel
         return (torch.logsumexp(log_w, 0) - math.log(k)).to(x.dtype)

@@ -2,30 +2,66 @@
 from tests.mutants import Mutant
 
 MUTANTS: list[Mutant] = [
-    # task 1: KL, reparameterization, ELBO, variational EM
+    # task 1: the ELBO estimate (reparameterization, closed-form KL), variational EM
     Mutant(
         "elbo_kl_wrong_sign", "vem_solution",
-        "return log_lik(x, z).mean(0) - kl_to_standard_normal(mean, log_var)",
-        "return log_lik(x, z).mean(0) + kl_to_standard_normal(mean, log_var)",
+        "return log_lik(x, z).mean(0) - kl",
+        "return log_lik(x, z).mean(0) + kl",
         "adds KL(q || p(z)) to the expected log-likelihood instead of subtracting it",
     ),
     Mutant(
         "kl_variance_for_log_variance", "vem_solution",
-        "return 0.5 * (log_var.exp() + mean**2 - 1 - log_var).sum(-1)",
-        "return 0.5 * (log_var.exp() + mean**2 - 1 - log_var.exp()).sum(-1)",
+        "kl = 0.5 * (log_var.exp() + mean**2 - 1 - log_var).sum(-1)",
+        "kl = 0.5 * (log_var.exp() + mean**2 - 1 - log_var.exp()).sum(-1)",
         "writes the variance where the log-variance belongs in the KL (-sigma^2 instead of -log sigma^2)",
     ),
     Mutant(
         "reparam_log_var_as_log_std", "vem_solution",
-        "return mean + torch.exp(0.5 * log_var) * eps",
-        "return mean + torch.exp(log_var) * eps",
+        "z = mean + torch.exp(0.5 * log_var) * eps",
+        "z = mean + torch.exp(log_var) * eps",
         "treats the log-variance as a log standard deviation: sigma = exp(log_var) instead of exp(log_var / 2)",
     ),
     Mutant(
         "z_sampled_without_reparameterization", "vem_solution",
-        "return mean + torch.exp(0.5 * log_var) * eps",
-        "with torch.no_grad():  # just draw a sample of q\n        return mean + torch.exp(0.5 * log_var) * eps",
+        "z = mean + torch.exp(0.5 * log_var) * eps",
+        "z = (mean + torch.exp(0.5 * log_var) * eps).detach()  # just a sample of q",
         "samples z outside the graph, so no gradient of the reconstruction term reaches phi",
+    ),
+    Mutant(
+        "elbo_sums_over_samples", "vem_solution",
+        "return log_lik(x, z).mean(0) - kl",
+        "return log_lik(x, z).sum(0) - kl",
+        "sums the k Monte-Carlo terms instead of averaging them: the expected log-likelihood counts k times",
+    ),
+    Mutant(
+        "elbo_averages_over_objects", "vem_solution",
+        "return log_lik(x, z).mean(0) - kl",
+        "return log_lik(x, z).mean() - kl",
+        "averages the log-likelihood over the objects as well as the samples: every object gets the same reconstruction term",
+    ),
+    Mutant(
+        "kl_without_mean_squared", "vem_solution",
+        "kl = 0.5 * (log_var.exp() + mean**2 - 1 - log_var).sum(-1)",
+        "kl = 0.5 * (log_var.exp() - 1 - log_var).sum(-1)",
+        "forgets E_q z^2 = sigma^2 + m^2 has an m^2: the KL no longer pulls the means towards 0",
+    ),
+    Mutant(
+        "kl_without_minus_one", "vem_solution",
+        "kl = 0.5 * (log_var.exp() + mean**2 - 1 - log_var).sum(-1)",
+        "kl = 0.5 * (log_var.exp() + mean**2 - log_var).sum(-1)",
+        "drops the -1 of E_q (z - m)^2 / sigma^2: the KL is d / 2 too large (not 0 at q = p)",
+    ),
+    Mutant(
+        "kl_log_variance_sign", "vem_solution",
+        "kl = 0.5 * (log_var.exp() + mean**2 - 1 - log_var).sum(-1)",
+        "kl = 0.5 * (log_var.exp() + mean**2 - 1 + log_var).sum(-1)",
+        "takes E_q log q = -1/2 log sigma^2 - ... with the wrong sign: + log sigma^2 in the KL",
+    ),
+    Mutant(
+        "kl_without_half", "vem_solution",
+        "kl = 0.5 * (log_var.exp() + mean**2 - 1 - log_var).sum(-1)",
+        "kl = (log_var.exp() + mean**2 - 1 - log_var).sum(-1)",
+        "forgets the 1/2 of the Gaussian log-densities: the KL counts twice",
     ),
     Mutant(
         "m_step_without_zero_grad", "vem_solution",
@@ -134,19 +170,19 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         "loss_kl_summed_over_batch", "vae_solution",
-        "kl = kl_to_standard_normal(mean, log_var).mean()",
-        "kl = kl_to_standard_normal(mean, log_var).sum()",
+        "kl = 0.5 * (log_var.exp() + mean**2 - 1 - log_var).sum(-1).mean()",
+        "kl = 0.5 * (log_var.exp() + mean**2 - 1 - log_var).sum()",
         "sums the KL over the batch but averages the reconstruction: the KL weighs B times too much",
     ),
     Mutant(
         "loss_rec_is_log_likelihood", "vae_solution",
-        "rec = -self.log_lik(x, reparameterize(mean, log_var, eps)).mean()",
-        "rec = self.log_lik(x, reparameterize(mean, log_var, eps)).mean()",
+        "rec = -self.log_lik(x, mean + torch.exp(0.5 * log_var) * eps).mean()",
+        "rec = self.log_lik(x, mean + torch.exp(0.5 * log_var) * eps).mean()",
         "reports rec as the mean log-likelihood instead of its negative, so the loss maximises the distortion",
     ),
     Mutant(
         "loss_z_is_encoder_mean", "vae_solution",
-        "rec = -self.log_lik(x, reparameterize(mean, log_var, eps)).mean()",
+        "rec = -self.log_lik(x, mean + torch.exp(0.5 * log_var) * eps).mean()",
         "rec = -self.log_lik(x, mean[None]).mean()",
         "decodes the encoder mean instead of a sample of q: no noise, a deterministic autoencoder plus a KL penalty",
     ),
@@ -232,14 +268,14 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "lost_mass_at_a_sample_of_q", "pixels_solution",
         "mu = model.decoder(model.encoder(y)[0])",
-        "mu = model.decoder(reparameterize(*model.encoder(y), torch.randn(len(y), model.latent_dim)))",
+        "mu = model.decoder(model.encoder(y)[0] + torch.exp(0.5 * model.encoder(y)[1]) * torch.randn(len(y), model.latent_dim))",
         "decodes a sample of q(z|y) instead of the encoder's mean",
     ),
     # task 6: posterior collapse
     Mutant(
         "usage_kl_summed_over_dimensions", "usage_solution",
-        "kl = kl_to_standard_normal(mean[..., None], log_var[..., None]).mean(0)",
-        "kl = kl_to_standard_normal(mean, log_var).mean(0)",
+        "kl = 0.5 * (log_var.exp() + mean**2 - 1 - log_var).mean(0)",
+        "kl = 0.5 * (log_var.exp() + mean**2 - 1 - log_var).sum(-1).mean(0)",
         "returns the total KL (the rate) instead of one KL per latent dimension",
     ),
     Mutant(
@@ -257,7 +293,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "usage_activity_of_samples", "usage_solution",
         "return kl, mean.var(0)",
-        "return kl, reparameterize(mean, log_var, torch.randn_like(mean)).var(0)",
+        "return kl, (mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)).var(0)",
         "measures the variance of samples z ~ q(z|x) over the data, which adds the posterior variances to the activity",
     ),
 ]
