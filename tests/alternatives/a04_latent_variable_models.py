@@ -6,11 +6,6 @@ ALTERNATIVES: list[Alternative] = [
     Alternative(
         "bayes_precisions_and_evidence_in_closed_form",
         {"bayes_solution": '''
-def normal_log_prob(x: Tensor, mean, std) -> Tensor:
-    var = torch.as_tensor(std, dtype=x.dtype) ** 2
-    return -0.5 * (torch.log(2 * math.pi * var) + (x - mean) ** 2 / var)
-
-
 def posterior_mean_std(x: Tensor, sigma: float, m0: float, s0: float) -> tuple[Tensor, Tensor]:
     precision = torch.tensor(1 / s0**2 + len(x) / sigma**2, dtype=x.dtype)
     mean = (m0 / s0**2 + x.sum() / sigma**2) / precision
@@ -39,7 +34,7 @@ def log_evidence(x: Tensor, sigma: float, m0: float, s0: float) -> Tensor:
     log_det = (n - 1) * math.log(sigma**2) + math.log(c)
     return -0.5 * (n * math.log(2 * math.pi) + log_det + quad)
 '''},
-        "the log-density through the variance, precisions, the MLE as its own branch, the normal MAP as a weighted mean, "
+        "precisions, the MLE as its own branch, the normal MAP as a weighted mean, "
         "the Laplace MAP as x_bar minus a clipped excess (soft-thresholding), and the evidence as the "
         "n-dimensional Gaussian marginal of X (Sherman-Morrison) instead of Bayes' theorem at one theta",
     ),
@@ -65,45 +60,78 @@ def map_mean(x: Tensor, sigma: float, m0: float, scale: float, prior: str = "nor
     ),
     # task 2: the mixture
     Alternative(
-        "mixture_by_inverse_cdf_and_eigen_square_roots",
+        "mixture_by_solve_slogdet_loop_inverse_cdf_and_eigen_square_roots",
         {"mixture_solution": '''
+def gaussian_log_density(x: Tensor, means: Tensor, covs: Tensor) -> Tensor:
+    if means.dim() == 1:
+        return gaussian_log_density(x, means.unsqueeze(0), covs.unsqueeze(0)).squeeze(1)
+    columns = []
+    for k in range(means.shape[0]):  # one component at a time
+        sigma = torch.diag(covs[k]) if covs.dim() == 2 else covs[k]
+        r = x - means[k]
+        quad = (r * torch.linalg.solve(sigma, r.T).T).sum(1)  # a general solve, not Cholesky
+        log_det = torch.linalg.slogdet(sigma).logabsdet
+        columns.append(-0.5 * quad - 0.5 * log_det - 0.5 * x.shape[1] * math.log(2 * math.pi))
+    return torch.stack(columns, 1)
+
+
 def mixture_sample(n: int, weights: Tensor, means: Tensor, covs: Tensor,
                    generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
     eps = torch.randn(n, means.shape[1], generator=generator, dtype=means.dtype)  # the noise first
     u = torch.rand(n, generator=generator, dtype=torch.float64)
     z = torch.searchsorted(torch.cumsum(weights.double(), 0), u, right=True).clamp(max=len(weights) - 1)
-    values, vectors = torch.linalg.eigh(covs)
+    full = torch.diag_embed(covs) if covs.dim() == 2 else covs
+    values, vectors = torch.linalg.eigh(full)
     roots = vectors @ torch.diag_embed(values.sqrt()) @ vectors.mT  # symmetric square roots A_k, A_k A_k = Sigma_k
     return means[z] + torch.einsum("nij,nj->ni", roots[z], eps), z
 
 
 def mixture_log_joint(x: Tensor, weights: Tensor, means: Tensor, covs: Tensor) -> Tensor:
-    MVN = torch.distributions.MultivariateNormal
-    return torch.stack([MVN(means[k], covs[k]).log_prob(x) + weights[k].log() for k in range(len(weights))], 1)
+    return gaussian_log_density(x, means, covs) + weights.log()[None, :]
 
 
-def mixture_log_marginal(x: Tensor, weights: Tensor, means: Tensor, covs: Tensor) -> Tensor:
+def mixture_inference(x: Tensor, weights: Tensor, means: Tensor, covs: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     log_joint = mixture_log_joint(x, weights, means, covs)
     top = log_joint.max(1, keepdim=True).values
-    return (top + torch.log(torch.exp(log_joint - top).sum(1, keepdim=True)))[:, 0]  # log-sum-exp by hand
-
-
-def mixture_posterior(x: Tensor, weights: Tensor, means: Tensor, covs: Tensor) -> Tensor:
-    return torch.softmax(mixture_log_joint(x, weights, means, covs), dim=1)
-
-
-def mixture_log_likelihood(x: Tensor, weights: Tensor, means: Tensor, covs: Tensor) -> Tensor:
+    log_marginal = (top + torch.log(torch.exp(log_joint - top).sum(1, keepdim=True)))[:, 0]  # log-sum-exp by hand
     total = torch.zeros((), dtype=x.dtype)
-    for value in mixture_log_marginal(x, weights, means, covs):
+    for value in log_marginal:
         total = total + value
-    return total
+    return log_marginal, torch.softmax(log_joint, dim=1), total
 '''},
-        "ancestral sampling with the noise drawn first, z by inverse CDF and symmetric (eigen) square roots "
-        "instead of Cholesky; MultivariateNormal per component, log-sum-exp by hand, softmax, a summing loop",
+        "the log-density component by component with a general solve and slogdet (no Cholesky), ancestral sampling "
+        "with the noise drawn first, z by inverse CDF and symmetric (eigen) square roots; log-sum-exp by hand, "
+        "softmax, a summing loop",
+    ),
+    Alternative(
+        "mixture_by_scale_tril_and_expanded_quadratic",
+        {"mixture_solution": '''
+def gaussian_log_density(x: Tensor, means: Tensor, covs: Tensor) -> Tensor:
+    single = means.dim() == 1
+    means, covs = (means[None], covs[None]) if single else (means, covs)
+    if covs.dim() == 2:
+        covs = torch.diag_embed(covs)
+    mvn = torch.distributions.MultivariateNormal(means, scale_tril=torch.linalg.cholesky(covs))
+    out = mvn.log_prob(x[:, None, :])  # (n, C) by broadcasting
+    return out[:, 0] if single else out
+
+
+def mixture_log_joint(x: Tensor, weights: Tensor, means: Tensor, covs: Tensor) -> Tensor:
+    return torch.log_softmax(torch.log(weights), 0) + gaussian_log_density(x, means, covs)
+
+
+def mixture_inference(x: Tensor, weights: Tensor, means: Tensor, covs: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    log_joint = mixture_log_joint(x, weights, means, covs)
+    log_posterior = torch.log_softmax(log_joint, dim=1)
+    log_marginal = (log_joint - log_posterior).mean(1)  # the same value in every column
+    return log_marginal, log_posterior.exp(), torch.logsumexp(log_joint, 1).sum()
+'''},
+        "the log-densities by torch.distributions.MultivariateNormal with a Cholesky scale, the marginal as "
+        "log p(x, z) - log p(z | x) (any column) after log_softmax",
     ),
     # task 3: PPCA
     Alternative(
-        "ppca_by_cholesky_and_woodbury",
+        "ppca_by_cholesky_of_C_and_conditioning",
         {"ppca_solution": '''
 def ppca_marginal(W: Tensor, mu: Tensor, sigma2: float) -> tuple[Tensor, Tensor]:
     cov = torch.einsum("ik,jk->ij", W, W)
@@ -113,7 +141,7 @@ def ppca_marginal(W: Tensor, mu: Tensor, sigma2: float) -> tuple[Tensor, Tensor]
 
 def ppca_log_marginal(x: Tensor, W: Tensor, mu: Tensor, sigma2: float) -> Tensor:
     mean, cov = ppca_marginal(W, mu, sigma2)
-    L = torch.linalg.cholesky(cov)
+    L = torch.linalg.cholesky(cov)  # the D x D factor: slower, just as right
     y = torch.linalg.solve_triangular(L, (x - mean).T, upper=False)  # (D, n)
     D = W.shape[0]
     return -0.5 * (y**2).sum(0) - torch.log(torch.diagonal(L)).sum() - 0.5 * D * math.log(2 * math.pi)
@@ -126,8 +154,31 @@ def ppca_posterior(x: Tensor, W: Tensor, mu: Tensor, sigma2: float) -> tuple[Ten
     cov = torch.eye(W.shape[1], dtype=W.dtype) - W.T @ C_inv_W
     return (x - mu) @ C_inv_W, cov
 '''},
-        "the marginal by einsum, its log-density by a Cholesky solve, the posterior by conditioning the joint "
-        "Gaussian (D x D solve) instead of the d x d matrix M",
+        "the marginal by einsum, its log-density by a D x D Cholesky solve instead of Woodbury, the posterior by "
+        "conditioning the joint Gaussian (D x D solve) instead of the d x d matrix M",
+    ),
+    Alternative(
+        "ppca_by_explicit_inverse_slogdet_and_literal_square",
+        {"ppca_solution": '''
+def ppca_log_marginal(x: Tensor, W: Tensor, mu: Tensor, sigma2: float) -> Tensor:
+    D, d = W.shape
+    M = W.T @ W + sigma2 * torch.eye(d, dtype=W.dtype)
+    r = x - mu
+    Wr = r @ W  # (n, d)
+    quad = ((r * r).sum(1) - (Wr @ torch.linalg.inv(M) * Wr).sum(1)) / sigma2
+    log_det_C = torch.linalg.slogdet(M).logabsdet + (D - d) * torch.log(torch.as_tensor(sigma2, dtype=x.dtype))
+    return -0.5 * quad - 0.5 * log_det_C - 0.5 * D * math.log(2 * math.pi)
+
+
+def ppca_posterior(x: Tensor, W: Tensor, mu: Tensor, sigma2: float) -> tuple[Tensor, Tensor]:
+    d = W.shape[1]
+    precision = (W.T @ W) / sigma2 + torch.eye(d, dtype=W.dtype)  # the coefficient A of -z^T A z / 2
+    b = (x - mu) @ W / sigma2  # the linear coefficients, one row per x_i
+    cov = torch.linalg.inv(precision)
+    return torch.linalg.solve(precision, b.T).T, cov
+'''},
+        "Woodbury with an explicit d x d inverse and slogdet, the posterior from its precision A = W^T W / sigma^2 + I "
+        "and b = W^T (x - mu) / sigma^2 (completing the square literally)",
     ),
     # task 4: naive Monte Carlo
     Alternative(
