@@ -65,14 +65,14 @@ TABLE: dict[str, dict] = {
     "02_linear_autoregressive_flows": {
         "fast": {
             "load_average": [
-                3.1,
-                2.8
+                2.7,
+                3.0
             ],
-            "seconds": 15.8,
+            "seconds": 28.2,
             "values": {
-                "kl_gap_banana": 0.023535902291778932,
-                "kl_gap_checkerboard": 0.40616497295939835,
-                "kl_gap_ring": 0.4326033933725357
+                "kl_gap_banana": 0.04712767666006501,
+                "kl_gap_checkerboard": 0.46154349217259805,
+                "kl_gap_ring": 0.6823156953301428
             }
         },
         "full": {
@@ -92,21 +92,21 @@ TABLE: dict[str, dict] = {
     "03_realnvp_glow": {
         "fast": {
             "load_average": [
-                1.3,
-                1.2
+                3.0,
+                3.4
             ],
-            "seconds": 26.1,
+            "seconds": 37.1,
             "values": {
-                "glow_lost_mass": 0.959,
-                "glow_lost_mass_bpd": 0.07200362937568754,
-                "glow_test_bpd": 2.2497732867964895,
-                "kl_gap_banana": 0.05840067476058408,
-                "kl_gap_checkerboard": 0.5269039504750959,
-                "kl_gap_ring": 0.8261376868929862,
+                "glow_lost_mass": 0.9845,
+                "glow_lost_mass_bpd": 0.09393106209805024,
+                "glow_test_bpd": 2.2643410332867018,
+                "kl_gap_banana": 0.025916053128485217,
+                "kl_gap_checkerboard": 0.5180216521128407,
+                "kl_gap_ring": 0.8241244320955277,
                 "per_pixel_bpd": 2.4304425845267215,
                 "split_macs_ratio": 0.686046511627907,
                 "split_params_ratio": 0.6895190236898779,
-                "split_time_ratio": 0.765364087733048
+                "split_time_ratio": 0.7575140294700266
             }
         },
         "full": {
