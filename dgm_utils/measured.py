@@ -133,23 +133,23 @@ TABLE: dict[str, dict] = {
     "04_latent_variable_models": {
         "fast": {
             "load_average": [
-                1.0,
-                1.0
+                2.7,
+                2.6
             ],
-            "seconds": 11.3,
+            "seconds": 14.2,
             "values": {
-                "mc_growth_per_dim": 2.440024204469032,
+                "mc_growth_per_dim": 2.440024204469034,
                 "mc_needed_d1": 129.34889303010638
             }
         },
         "full": {
             "load_average": [
-                1.0,
-                1.0
+                2.6,
+                3.0
             ],
-            "seconds": 16.0,
+            "seconds": 32.1,
             "values": {
-                "mc_growth_per_dim": 2.4220211055697476,
+                "mc_growth_per_dim": 2.422021105569745,
                 "mc_needed_d1": 129.34889303010638
             }
         },
