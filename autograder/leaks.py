@@ -60,8 +60,6 @@ KNOWN: dict[tuple[str, str, str], str] = {
         "03's given code redefines 01's graded task; to import from dgm_utils.released.a01_change_of_variables",
     ("01_change_of_variables", "fragment", "forward_kl"):
         "the given Flow.log_prob, log p(f(x)) + log|det J_f|, which forward_kl's reference writes inline",
-    ("dgm_utils/data.py", "fragment", "normal_log_prob"):
-        "the exact 2D densities' private _normal_log_prob is 04's warm-up normal_log_prob",
 }
 
 
