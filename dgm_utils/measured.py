@@ -65,10 +65,10 @@ TABLE: dict[str, dict] = {
     "02_linear_autoregressive_flows": {
         "fast": {
             "load_average": [
-                2.7,
-                3.0
+                1.7,
+                1.6
             ],
-            "seconds": 28.2,
+            "seconds": 15.9,
             "values": {
                 "kl_gap_banana": 0.04712767666006501,
                 "kl_gap_checkerboard": 0.46154349217259805,
@@ -92,10 +92,10 @@ TABLE: dict[str, dict] = {
     "03_realnvp_glow": {
         "fast": {
             "load_average": [
-                3.0,
-                3.4
+                1.6,
+                1.7
             ],
-            "seconds": 37.1,
+            "seconds": 22.8,
             "values": {
                 "glow_lost_mass": 0.9845,
                 "glow_lost_mass_bpd": 0.09393106209805024,
@@ -106,7 +106,7 @@ TABLE: dict[str, dict] = {
                 "per_pixel_bpd": 2.4304425845267215,
                 "split_macs_ratio": 0.686046511627907,
                 "split_params_ratio": 0.6895190236898779,
-                "split_time_ratio": 0.7575140294700266
+                "split_time_ratio": 0.7675983674145815
             }
         },
         "full": {
@@ -158,10 +158,10 @@ TABLE: dict[str, dict] = {
     "05_elbo_em": {
         "fast": {
             "load_average": [
-                0.9,
-                0.9
+                1.6,
+                1.7
             ],
-            "seconds": 12.9,
+            "seconds": 15.2,
             "values": {
                 "em_ring_final_log_lik": -3.5103138844168655,
                 "ppca_closed_form_log_lik": -160.06488895512345
@@ -169,10 +169,10 @@ TABLE: dict[str, dict] = {
         },
         "full": {
             "load_average": [
-                0.9,
-                1.0
+                1.7,
+                1.7
             ],
-            "seconds": 13.5,
+            "seconds": 16.9,
             "values": {
                 "em_ring_final_log_lik": -3.774016943353042,
                 "ppca_closed_form_log_lik": -160.06488895512345
@@ -183,20 +183,20 @@ TABLE: dict[str, dict] = {
     "06_amortized_inference": {
         "fast": {
             "load_average": [
-                1.0,
-                1.0
+                2.7,
+                3.0
             ],
-            "seconds": 17.0,
+            "seconds": 36.5,
             "values": {
                 "active_units_beta_0.1": 7.0,
                 "active_units_beta_0.3": 6.0,
                 "active_units_beta_1": 0.0,
                 "active_units_beta_3": 0.0,
-                "categorical_vae_bpd": 2.241516645671836,
+                "categorical_vae_bpd": 2.242698342606237,
                 "gaussian_lost_mass": 0.17126230895519257,
                 "gaussian_lost_mass_bpd": 0.2799476981163025,
-                "gaussian_vae_bpd": 3.3026855172134653,
-                "linear_vae_bpd": 3.7155108815951046,
+                "gaussian_vae_bpd": 3.303705066038256,
+                "linear_vae_bpd": 3.7158944823290723,
                 "linear_vae_exact_bpd": 3.715307470156131,
                 "per_pixel_bpd": 2.4304425845267215,
                 "ppca_bpd": 3.700042284663375
@@ -204,10 +204,10 @@ TABLE: dict[str, dict] = {
         },
         "full": {
             "load_average": [
-                1.0,
-                1.0
+                3.0,
+                3.0
             ],
-            "seconds": 88.7,
+            "seconds": 121.1,
             "values": {
                 "active_units_beta_0.1": 8.0,
                 "active_units_beta_0.3": 6.0,
