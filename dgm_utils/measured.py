@@ -133,10 +133,10 @@ TABLE: dict[str, dict] = {
     "04_latent_variable_models": {
         "fast": {
             "load_average": [
-                2.7,
-                2.6
+                2.5,
+                2.1
             ],
-            "seconds": 14.2,
+            "seconds": 12.7,
             "values": {
                 "mc_growth_per_dim": 2.440024204469034,
                 "mc_needed_d1": 129.34889303010638
@@ -144,10 +144,10 @@ TABLE: dict[str, dict] = {
         },
         "full": {
             "load_average": [
-                2.6,
-                3.0
+                2.1,
+                1.8
             ],
-            "seconds": 32.1,
+            "seconds": 20.0,
             "values": {
                 "mc_growth_per_dim": 2.422021105569745,
                 "mc_needed_d1": 129.34889303010638
@@ -158,10 +158,10 @@ TABLE: dict[str, dict] = {
     "05_elbo_em": {
         "fast": {
             "load_average": [
-                1.6,
+                1.8,
                 1.7
             ],
-            "seconds": 15.2,
+            "seconds": 11.0,
             "values": {
                 "em_ring_final_log_lik": -3.5103138844168655,
                 "ppca_closed_form_log_lik": -160.06488895512345
@@ -170,9 +170,9 @@ TABLE: dict[str, dict] = {
         "full": {
             "load_average": [
                 1.7,
-                1.7
+                1.5
             ],
-            "seconds": 16.9,
+            "seconds": 15.0,
             "values": {
                 "em_ring_final_log_lik": -3.774016943353042,
                 "ppca_closed_form_log_lik": -160.06488895512345
@@ -183,10 +183,10 @@ TABLE: dict[str, dict] = {
     "06_amortized_inference": {
         "fast": {
             "load_average": [
-                2.7,
-                3.0
+                1.5,
+                1.4
             ],
-            "seconds": 36.5,
+            "seconds": 16.8,
             "values": {
                 "active_units_beta_0.1": 7.0,
                 "active_units_beta_0.3": 6.0,
@@ -204,10 +204,10 @@ TABLE: dict[str, dict] = {
         },
         "full": {
             "load_average": [
-                3.0,
-                3.0
+                1.4,
+                1.1
             ],
-            "seconds": 121.1,
+            "seconds": 81.6,
             "values": {
                 "active_units_beta_0.1": 8.0,
                 "active_units_beta_0.3": 6.0,
