@@ -25,7 +25,8 @@ MAX_NOTEBOOK_BYTES = 20_000_000
 MARKER = re.compile(r"^\s*#+\s*(BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
 HIDDEN = re.compile(r"^\s*#+\s*(BEGIN|END) HIDDEN TESTS\s*$")
 # ast.parse is not thread-safe in CPython < 3.12 ("AST constructor recursion depth mismatch",
-# python/cpython#106905); the batch reads submissions from several worker threads.
+# python/cpython#106905); the batch reads submissions, and decodes records (np.load parses each
+# .npy header with ast.literal_eval), from several worker threads: all of it under this lock.
 PARSE_LOCK = threading.Lock()
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .notebook import PARSE_LOCK  # np.load reads each header with ast.literal_eval
+
 MAX_RECORD_BYTES = 50_000_000
 
 
@@ -55,7 +57,8 @@ def load_array(data: bytes) -> np.ndarray:
     """Decode one record's ``.npy`` bytes, refusing anything but numbers."""
     if len(data) > MAX_RECORD_BYTES:
         raise ValueError("too large")
-    array = np.load(io.BytesIO(data), allow_pickle=False)
+    with PARSE_LOCK:
+        array = np.load(io.BytesIO(data), allow_pickle=False)
     if not (array.dtype == bool or np.issubdtype(array.dtype, np.number)):
         raise ValueError(f"not numeric ({array.dtype})")
     return array
@@ -81,7 +84,9 @@ def load_reference(folder: Path, names: list[str]) -> list[Check]:
     checks = []
     for name in names:
         spec = json.loads((folder / f"{name}.json").read_text())
-        checks.append(Check(name, np.load(folder / f"{name}.npy", allow_pickle=False), **spec))
+        with PARSE_LOCK:
+            value = np.load(folder / f"{name}.npy", allow_pickle=False)
+        checks.append(Check(name, value, **spec))
     return checks
 
 
