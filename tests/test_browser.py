@@ -124,6 +124,31 @@ def _screenshot(page, name: str) -> Path:
     return path
 
 
+_CELLS_JS = "Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell'))"
+
+
+def _prompts(page) -> list[str]:
+    """Each cell's input prompt: "[ ]:" not run, "[*]:" running or queued, "[7]:" done (markdown cells: "")."""
+    return page.evaluate(f"() => {_CELLS_JS}.map(c => (c.querySelector('.jp-InputPrompt') || {{}}).innerText || '')")
+
+
+def _run_through(page, cells, last: int) -> None:
+    """Run cells 0..``last`` one by one as a student does (select, Shift+Enter), then wait until ``last`` is done.
+
+    Each press follows a click on the cell's prompt (the notebook has the keyboard focus, whatever a slow page
+    did in between) and waits for the selection to move to the next cell: no keystroke is sent into the void.
+    """
+    for index in range(last + 1):
+        cells.nth(index).locator(".jp-InputPrompt").click()
+        page.keyboard.press("Escape")  # command mode: Shift+Enter runs the cell and selects the next
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_function(f"() => {_CELLS_JS}.findIndex(c => c.classList.contains('jp-mod-active')) === {index + 1}",
+                               timeout=STUCK * SECONDS)
+    page.wait_for_function(  # the kernel has run the last cell: its prompt shows an execution count
+        f"() => /\\[\\d+\\]/.test({_CELLS_JS}[{last}].querySelector('.jp-InputPrompt').innerText)",
+        timeout=STUCK * SECONDS)
+
+
 # -- JupyterLab: a student's notebook ------------------------------------------------------------
 
 def test_jupyterlab_runs_the_first_task_and_shows_its_visible_test_message(browser, tmp_path):
@@ -156,13 +181,11 @@ def test_jupyterlab_runs_the_first_task_and_shows_its_visible_test_message(brows
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=STUCK * SECONDS)
             cells = page.locator(".jp-Notebook .jp-Cell")
             assert cells.count() == len(nb.cells)
-            cells.first.locator(".jp-InputPrompt").click()
-            page.keyboard.press("Escape")  # command mode: Shift+Enter runs a cell and selects the next
-            for _ in range(first_test + 1):
-                page.keyboard.press("Shift+Enter")
+            _run_through(page, cells, first_test)
             test_output = cells.nth(first_test).locator(".jp-OutputArea")
-            test_output.get_by_text(expected).first.wait_for(timeout=STUCK * SECONDS)
-            assert "AssertionError" in test_output.inner_text()
+            shown = test_output.inner_text()
+            assert expected in shown, f"the test cell shows:\n{shown[-3000:]}\nprompts: {_prompts(page)}"
+            assert "AssertionError" in shown
             later = cells.nth(first_test + 2).locator(".jp-OutputArea")
             assert later.count() == 0 or later.inner_text().strip() == "", "only the first task should have run"
             cells.nth(first_test).locator(".jp-OutputArea").scroll_into_view_if_needed()
@@ -177,6 +200,10 @@ def test_jupyterlab_runs_the_first_task_and_shows_its_visible_test_message(brows
             assert "check_jacobian(J_lin" in text, text[:2000]
             _screenshot(page, "jupyterlab_validate_button.png")
             dialog.get_by_role("button", name="Ok").click()
+        except Exception:
+            _screenshot(page, "jupyterlab_failure.png")
+            print(f"jupyter lab log:\n{server.log.read_text()[-3000:]}")
+            raise
         finally:
             page.close()
 
