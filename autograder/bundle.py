@@ -21,6 +21,7 @@ file of ``solutions/`` or ``autograder/``; a bundle that fails the check is not 
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import re
@@ -148,6 +149,17 @@ def write(course: Course, target: Path, assignments: list[str]) -> None:
         (target / rel).write_text(text)
 
 
+def _calls_record(source: str) -> bool:
+    """Whether Python ``source`` calls ``record`` (a name or an attribute); unparsable source counts if it says so."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return "record(" in source
+    return any(isinstance(node, ast.Call) and (getattr(node.func, "id", None) == "record"
+                                               or getattr(node.func, "attr", None) == "record")
+               for node in ast.walk(tree))
+
+
 def _texts(bundle: Path):
     """``(relative path, text)`` of every file; notebooks as their raw JSON and as cell sources."""
     for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
@@ -250,7 +262,7 @@ def leaks(bundle: Path, course: Course = Course()) -> list[str]:
             problems.append(f"{rel}: imports the grader or its tests")
         if rel.endswith(".ipynb") and ("record(" in text or "dgm_utils.grading" in text):
             problems.append(f"{rel}: a hidden test (record(...) or dgm_utils.grading)")
-        if rel.endswith(".py") and rel != "dgm_utils/grading.py" and "record(" in text:
+        if rel.endswith(".py") and rel != "dgm_utils/grading.py" and _calls_record(text):
             problems.append(f"{rel}: calls record(...)")
         normal = _normal(text.replace("\\n", "\n"))
         for secret in (s for s in hidden if _searched(s, rel, bundled)):

@@ -31,6 +31,8 @@ import numpy as np
 RECORD_MIME = "application/vnd.dgm.record+json"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 _TOKEN: str | None = None  # set by the grader's runner on its private copy of this module
+RTOL, ATOL = 1e-4, 1e-6
+"""The default tolerances of ``record``: ``|student - reference| <= ATOL + RTOL * |reference|`` element-wise."""
 
 
 def as_array(value) -> np.ndarray:
@@ -56,8 +58,8 @@ def record(
     name: str,
     value,
     *,
-    rtol: float = 1e-4,
-    atol: float = 1e-6,
+    rtol: float = RTOL,
+    atol: float = ATOL,
     low: float | None = None,
     high: float | None = None,
 ) -> None:

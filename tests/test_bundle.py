@@ -97,6 +97,7 @@ def test_leak_check_catches_planted_leaks(bundle, tmp_path):
     nb.cells.append(nbformat.v4.new_code_cell(hidden))
     nbformat.write(nb, path)
     shutil.copy(REPO / "autograder" / "verdict.py", planted / "dgm_utils" / "helpers.py")
+    (planted / "dgm_utils" / "answers.py").write_text("from . import grading\ngrading.record('gap', 0.1)\n")
     (planted / "solutions").mkdir()
     (planted / "extra.txt").write_text("x")
 
@@ -105,6 +106,7 @@ def test_leak_check_catches_planted_leaks(bundle, tmp_path):
     assert "(hidden tests)" in found and "contains the marker 'BEGIN HIDDEN TESTS'" in found, found
     assert "a hidden test (record(...)" in found, found
     assert "dgm_utils/helpers.py: a copy of autograder/verdict.py" in found, found
+    assert "dgm_utils/answers.py: calls record(...)" in found, found
     assert "solutions: grader or instructor content" in found and "extra.txt: not part of" in found, found
 
 
