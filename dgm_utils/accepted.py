@@ -41,12 +41,21 @@ RANGES: dict[str, dict[str, Accepted]] = {
         "fit_reverse_kl_reverse": Accepted("4", "reverse KL from the narrow start: KL(p || pi)", 0.6, 0.8),
         "fit_reverse_kl_forward": Accepted("4", "reverse KL from the narrow start: its KL(pi || p)", 5.0, 1e6),
     },
+    "02_linear_autoregressive_flows": {
+        "train_kl_ring": Accepted("6", "MAF on the ring: KL gap NLL - H(pi), nats", -0.05, 1.2),
+        "train_kl_banana": Accepted("6", "MAF on the banana: KL gap NLL - H(pi), nats", -0.05, 0.3),
+        "train_kl_checkerboard": Accepted("6", "MAF on the checkerboard: KL gap NLL - H(pi), nats", -0.05, 0.8),
+    },
     "03_realnvp_glow": {
         "train_kl_ring": Accepted("4", "RealNVP on the ring: KL gap NLL - H(pi), nats", -0.05, 1.3),
         "train_kl_banana": Accepted("4", "RealNVP on the banana: KL gap NLL - H(pi), nats", -0.05, 0.4),
         "train_kl_checkerboard": Accepted("4", "RealNVP on the checkerboard: KL gap NLL - H(pi), nats", -0.05, 0.9),
         "digits_test_bpd": Accepted("5", "your Glow on the 17-level digits: test bits/dim", 1.5, 3.2),
         "digits_val_bpd": Accepted("5", "your Glow on the 17-level digits: validation bits/dim", 1.5, 3.2),
+    },
+    "04_latent_variable_models": {
+        "mc_growth_per_dim": Accepted("4", "naive Monte-Carlo likelihood: growth of the samples needed per latent "
+                                      "dimension", 1.9, 3.2),
     },
     "06_amortized_inference": {
         "vem_e_steps_gap_excess": Accepted("1", "E-steps alone at the true theta: log p - ELBO above the floor a "
