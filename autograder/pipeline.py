@@ -78,12 +78,10 @@ def run_reasons(ran: RunResult, limits: Limits, code_cells: list[int]) -> list[s
                        "later cells did not run")
     elif ran.overflow:
         reasons.append(f"the run sent more than {limits.result_bytes // 2**20} MB to the grader and was stopped")
-    elif not ran.cells:
-        reasons.append(f"the run stopped in the first code cell (exit code {ran.exit_code}: a crash of the sandbox, "
+    elif not ran.cells or (ran.cells[-1]["index"] != code_cells[-1] and ran.cells[-1].get("status") not in stops):
+        where = f"after cell {ran.cells[-1]['index']}" if ran.cells else "in the first code cell"
+        reasons.append(f"the run stopped {where} (exit code {ran.exit_code}: a crash of the sandbox, "
                        "e.g. a fork bomb or a memory bomb); later cells did not run")
-    elif ran.cells[-1]["index"] != code_cells[-1] and ran.cells[-1].get("status") not in stops:
-        reasons.append(f"the run stopped after cell {ran.cells[-1]['index']} (exit code {ran.exit_code}: "
-                       "a crash of the sandbox, e.g. a fork bomb or a memory bomb); later cells did not run")
     return reasons
 
 
