@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -207,19 +208,35 @@ def _text_of(page) -> str:
 
 
 def _log_in(browser, hub: Hub, user: str):
-    """A page of ``user``'s JupyterLab, once the hub has started their server (any password: trial)."""
+    """A page of ``user``'s JupyterLab, once the hub has started their server (any password: trial).
+
+    A spawn that fails is relaunched once, as the student would press the hub's "Relaunch Server": JupyterHub gives
+    up when its proxy's API does not answer within 30 s (a limit it hard-codes, ``jupyterhub/proxy.py``), which a
+    saturated machine can exceed. A second failure fails the test with both pages' text and the hub's log.
+    """
     page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     page.goto(hub.url("hub/login"), timeout=STUCK * SECONDS)
     page.fill("#username_input", user)
     page.fill("#password_input", "trial")
     page.click("#login_submit")
+    failures: list[str] = []
     deadline = time.monotonic() + STUCK
     while f"/user/{user}/lab" not in page.url:  # the spawn-pending page forwards there once the server answers
         shown = _text_of(page)
-        if ("spawn-pending" in page.url and "failed" in shown.lower()) or time.monotonic() > deadline:
-            raise AssertionError(f"{user}'s server did not start ({page.url}): {shown[:500]}\n"
-                                 f"the hub's log ends:\n{hub.log.read_text()[-4000:]}")
+        if "spawn-pending" in page.url and "failed" in shown.lower():
+            failures.append(f"{page.url}: {shown[:500]}")
+            if len(failures) == 2:
+                break
+            page.goto(hub.url(f"hub/spawn/{user}"), timeout=STUCK * SECONDS)
+        if time.monotonic() > deadline:
+            failures.append(f"still {page.url} after {STUCK} s: {shown[:500]}")
+            break
         page.wait_for_timeout(1000)
+    if f"/user/{user}/lab" not in page.url:
+        raise AssertionError(f"{user}'s server did not start:\n" + "\n".join(failures) +
+                             f"\nthe hub's log ends:\n{hub.log.read_text()[-4000:]}")
+    if failures:  # shown in pytest's warnings summary: a relaunch that keeps being needed is a finding
+        warnings.warn(f"{user}'s first spawn failed and was relaunched: {failures[0]}", stacklevel=2)
     page.wait_for_selector("#jp-main-dock-panel", timeout=STUCK * SECONDS)
     return page
 
