@@ -211,8 +211,8 @@ def _log_in(browser, hub: Hub, user: str):
     """A page of ``user``'s JupyterLab, once the hub has started their server (any password: trial).
 
     A spawn that fails is relaunched once, as the student would press the hub's "Relaunch Server": JupyterHub gives
-    up when its proxy's API does not answer within 30 s (a limit it hard-codes, ``jupyterhub/proxy.py``), which a
-    saturated machine can exceed. A second failure fails the test with both pages' text and the hub's log.
+    up a spawn on internal time limits, some hard-coded (30 s for its proxy's API, ``jupyterhub/proxy.py``), which
+    a saturated machine can exceed. A second failure fails the test with both pages' text and the hub's log.
     """
     page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     page.goto(hub.url("hub/login"), timeout=STUCK * SECONDS)
