@@ -38,7 +38,7 @@ import nbformat
 import dgm_utils
 
 from .course import REPO, Course
-from .leaks import bundle_leaks, released_assignment, released_ignore
+from .leaks import bundle_leaks, called, released_assignment, released_ignore
 
 TOP_LEVEL = {"course", "dgm_utils", "pyproject.toml", "environment.yml", "constraints.txt",
              "nbgrader_config.py", "STUDENTS.md", "jupyter-config"}
@@ -155,9 +155,7 @@ def _calls_record(source: str) -> bool:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return "record(" in source
-    return any(isinstance(node, ast.Call) and (getattr(node.func, "id", None) == "record"
-                                               or getattr(node.func, "attr", None) == "record")
-               for node in ast.walk(tree))
+    return any(isinstance(node, ast.Call) and called(node) == "record" for node in ast.walk(tree))
 
 
 def _texts(bundle: Path):

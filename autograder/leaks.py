@@ -103,7 +103,8 @@ def _size(node: ast.AST) -> int:
     return sum(1 for n in ast.walk(node) if not isinstance(n, ast.expr_context))
 
 
-def _called(node: ast.Call) -> str:
+def called(node: ast.Call) -> str:
+    """The name a call calls: ``f`` of ``f(...)`` and of ``obj.f(...)``."""
     return node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
 
 
@@ -115,11 +116,11 @@ def significant(node: ast.expr) -> bool:
     distinct variables.
     """
     if _size(node) < MIN_NODES or isinstance(node, (ast.Tuple, ast.List)) \
-            or (isinstance(node, ast.Call) and _called(node) in CONSTRUCTORS):
+            or (isinstance(node, ast.Call) and called(node) in CONSTRUCTORS):
         return False
     operations = sum(1 for n in ast.walk(node) if isinstance(n, (ast.BinOp, ast.Compare))
                      or (isinstance(n, ast.UnaryOp) and not isinstance(n.operand, ast.Constant))
-                     or (isinstance(n, ast.Call) and _called(n) not in CONSTRUCTORS))
+                     or (isinstance(n, ast.Call) and called(n) not in CONSTRUCTORS))
     variables = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id not in MODULES}
     return operations >= MIN_OPERATIONS and len(variables) >= MIN_VARIABLES
 

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from autograder.course import Course
+from autograder.notebook import split_hidden
 from dgm_utils.accepted import RANGES, bounds, describe
 
 COURSE = Course()
@@ -17,8 +18,7 @@ COURSE = Course()
 
 def hidden_parts(assignment: str) -> list[str]:
     nb = COURSE.source(assignment, COURSE.notebooks(assignment)[0])
-    return [m.group(1) for cell in nb.cells if cell.cell_type == "code"
-            for m in re.finditer(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)]
+    return [split_hidden(cell.source)[1] for cell in nb.cells if cell.cell_type == "code"]
 
 
 def ranged_records(assignment: str) -> list[tuple[str, tuple]]:
