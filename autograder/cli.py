@@ -24,6 +24,7 @@ import sys
 import time
 from functools import partial
 from pathlib import Path
+from typing import Collection
 
 from tqdm.auto import tqdm
 
@@ -114,6 +115,7 @@ def grade(
     course: Course, assignment: str, workers: int, limits: Limits,
     force: bool = False, shard: tuple[int, int] = (0, 1), students: list[str] | None = None,
     notebooks: list[str] | None = None, feedback: bool = True, scheduler: str | None = None,
+    stop_at_first_loss: Collection[str] = (),
 ) -> list[SubmissionResult]:
     """Grade the collected submissions of ``assignment`` (one result per student and notebook).
 
@@ -121,8 +123,12 @@ def grade(
     nbgrader's feedback step; ``scheduler`` (``tcp://host:port``) grades each submission as a
     task on that Dask cluster instead of ``workers`` threads here. Each grade is stored as it
     comes. Raises ``FeedbackError`` (after everything is stored) when nbgrader's feedback step fails.
+    The students in ``stop_at_first_loss`` (the grading proofs' mutants) are graded up to
+    their first lost point only, and graded again by the next run.
     """
-    batch = partial(grade_batch, workers=workers)
+    batch = partial(grade_batch, workers=workers, stop_at_first_loss=frozenset(stop_at_first_loss))
+    if scheduler and stop_at_first_loss:
+        raise ValueError("stop_at_first_loss is for local batches: a cluster grades every submission whole")
     if scheduler:
         from .cluster import batch_on  # Dask is imported on this path only
         batch = batch_on(scheduler)  # an unreachable scheduler stops the run here, before anything is written
@@ -144,7 +150,8 @@ def grade(
 
     with tqdm(total=len(todo), desc=f"grading {assignment}", unit="nb") as bar:
         def finish(result: SubmissionResult) -> None:
-            store_and_record(course, result, fingerprints[result.student, result.notebook])
+            partial_run = result.student in stop_at_first_loss  # not a grade to keep: never taken as up to date
+            store_and_record(course, result, None if partial_run else fingerprints[result.student, result.notebook])
             bar.update()
 
         graded = batch(course, assignment, [(s, nb) for s, nb, _ in todo], reference, limits, on_result=finish)

@@ -10,6 +10,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Collection
 
 import nbformat
 from nbformat import NotebookNode
@@ -78,6 +79,8 @@ def run_reasons(ran: RunResult, limits: Limits, code_cells: list[int]) -> list[s
                        "later cells did not run")
     elif ran.overflow:
         reasons.append(f"the run sent more than {limits.result_bytes // 2**20} MB to the grader and was stopped")
+    elif ran.stopped and ran.cells[-1]["index"] != code_cells[-1]:
+        reasons.append(f"graded up to its first lost point only (cell {ran.cells[-1]['index']}): later cells did not run")
     elif not ran.cells or (ran.cells[-1]["index"] != code_cells[-1] and ran.cells[-1].get("status") not in stops):
         where = f"after cell {ran.cells[-1]['index']}" if ran.cells else "in the first code cell"
         reasons.append(f"the run stopped {where} (exit code {ran.exit_code}: a crash of the sandbox, "
@@ -180,11 +183,28 @@ def failed(student: str, assignment: str, notebook: str, points: dict[str, float
                             verdicts={g: CellVerdict(g, p) for g, p in points.items()}, max_points=sum(points.values()))
 
 
+def first_loss(reference: dict[str, list[Check]], points: dict[str, float]) -> Callable[[dict], bool]:
+    """Whether a cell's line, as it comes from the run, already loses points.
+
+    A test cell's verdict depends on its own line only (``judge``), so a run stopped there
+    scores below full marks exactly as the whole run would.
+    """
+    def loses(line: dict) -> bool:
+        grade_id = line.get("grade_id")
+        return grade_id in points and bool(judge(reference, {grade_id: points[grade_id]}, [line])[grade_id].failures)
+    return loses
+
+
 def grade_submission(
     course: Course, assignment: str, student: str, notebook: str,
-    reference: dict[str, list[Check]], limits: Limits,
+    reference: dict[str, list[Check]], limits: Limits, stop_at_first_loss: bool = False,
 ) -> SubmissionResult:
-    """Grade one student's notebook; never raises for anything the submission contains."""
+    """Grade one student's notebook; never raises for anything the submission contains.
+
+    ``stop_at_first_loss`` ends the run at the first test cell that loses points (the
+    grading proofs' mutants: that they lose is all there is to show); the cells after it
+    score zero.
+    """
     source = course.source(assignment, notebook)
     points = autograded_tests(source)
     limits = student_limits(course, assignment, notebook, limits)
@@ -197,7 +217,7 @@ def grade_submission(
         return failed(student, assignment, notebook, points, str(error))
     graded = build_graded_notebook(submitted, source, course.released(assignment, notebook))
     result.flags = audit(graded)
-    ran = run(nbformat.writes(graded), job, limits)
+    ran = run(nbformat.writes(graded), job, limits, stop=first_loss(reference, points) if stop_at_first_loss else None)
     if not ran.started:  # the sandbox or its kernel failed before any code of the student's ran: not theirs to lose
         return failed(student, assignment, notebook, points,
                       f"{INTERNAL_ERROR}: the sandbox's kernel did not start (exit code {ran.exit_code}; "
@@ -219,17 +239,19 @@ def grade_submission(
 
 def grade_batch(
     course: Course, assignment: str, jobs: list[tuple[str, str]], reference: dict[str, dict[str, list[Check]]],
-    limits: Limits, workers: int, on_result=None,
+    limits: Limits, workers: int, on_result=None, stop_at_first_loss: Collection[str] = (),
 ) -> list[SubmissionResult]:
     """Grade every ``(student, notebook)`` job with ``workers`` sandboxes at once.
 
     ``on_result`` runs in this thread for each result as it comes (store it there: a
-    batch killed half way then keeps every grade it finished).
+    batch killed half way then keeps every grade it finished). The students in
+    ``stop_at_first_loss`` are graded up to their first lost point only (see ``grade_submission``).
     """
     results = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = {
-            pool.submit(grade_submission, course, assignment, s, nb, reference[nb], limits): (s, nb) for s, nb in jobs
+            pool.submit(grade_submission, course, assignment, s, nb, reference[nb], limits, s in stop_at_first_loss): (s, nb)
+            for s, nb in jobs
         }
         for future in as_completed(futures):
             try:

@@ -39,6 +39,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import dgm_utils
 
@@ -166,30 +167,50 @@ class RunResult:
     unsigned_lines: int = 0
     overflow: bool = False
     started: bool = True  # whether the runner's kernel got ready: if not, no code of the submission ran
+    stopped: bool = False  # ended early because the caller's ``stop`` said so
 
 
 def sign(key: bytes, text: str) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
-def parse_cells(stdout: bytes, key: bytes) -> tuple[list[dict], int]:
-    """The runner's lines that carry a valid signature and the next sequence number, and how many others came."""
-    cells, unsigned = [], 0
-    for line in stdout.split(b"\n"):
+class ResultChannel:
+    """The runner's lines as they arrive: those with a valid signature and the next sequence number, in order.
+
+    ``feed`` takes raw bytes (lines may arrive split across reads) and returns the lines it
+    accepted; ``unsigned`` counts every other line.
+    """
+
+    def __init__(self, key: bytes):
+        self.key = key
+        self.cells: list[dict] = []
+        self.unsigned = 0
+        self._partial = b""
+
+    def feed(self, data: bytes) -> list[dict]:
+        *complete, self._partial = (self._partial + data).split(b"\n")
+        return [cell for cell in map(self._accept, complete) if cell is not None]
+
+    def close(self) -> list[dict]:
+        """Accept a last line that came without its newline."""
+        rest, self._partial = self._partial, b""
+        return [cell for cell in [self._accept(rest)] if cell is not None]
+
+    def _accept(self, line: bytes) -> dict | None:
         if not line.strip():
-            continue
+            return None
         mac, _, text = line.decode(errors="replace").partition(" ")
         try:
-            if not hmac.compare_digest(mac, sign(key, text)):
+            if not hmac.compare_digest(mac, sign(self.key, text)):
                 raise ValueError("unsigned")
             cell = json.loads(text)
-            if cell.get("seq") != len(cells) or not isinstance(cell.get("index"), int):
+            if cell.get("seq") != len(self.cells) or not isinstance(cell.get("index"), int):
                 raise ValueError("out of sequence")
         except (ValueError, TypeError, AttributeError, RecursionError):
-            unsigned += 1
-            continue
-        cells.append(cell)
-    return cells, unsigned
+            self.unsigned += 1
+            return None
+        self.cells.append(cell)
+        return cell
 
 
 def sandbox_mode() -> str:
@@ -256,10 +277,13 @@ def build_command(mode: str, job: Path, limits: Limits, result_fd: int) -> tuple
     return [*bwrap, *python, "/tmp/runner.py", *args, "--sandboxed"], env, job
 
 
-def _exchange(process: subprocess.Popen, data: bytes, results: int, limits: Limits) -> tuple[bytes, bool, bool]:
-    """Send ``data``, read at most ``limits.result_bytes`` back; ``(stdout, timed_out, overflow)``."""
-    chunks: list[bytes] = []
-    overflow = threading.Event()
+def _exchange(process: subprocess.Popen, data: bytes, channel: ResultChannel, results: int, limits: Limits,
+              stop: Callable[[dict], bool] | None) -> tuple[bool, bool, bool]:
+    """Send ``data``, read at most ``limits.result_bytes`` into ``channel``; ``(timed_out, overflow, stopped)``.
+
+    ``stop`` sees each accepted line as it comes; when it says so the run is killed there.
+    """
+    overflow, stopped = threading.Event(), threading.Event()
 
     def write() -> None:
         try:
@@ -276,7 +300,12 @@ def _exchange(process: subprocess.Popen, data: bytes, results: int, limits: Limi
                 overflow.set()
                 _kill(process)
                 return
-            chunks.append(chunk)
+            accepted = channel.feed(chunk)
+            if stop and any(stop(cell) for cell in accepted):
+                stopped.set()
+                _kill(process)
+                return
+        channel.close()
 
     threads = [threading.Thread(target=write, daemon=True), threading.Thread(target=read, daemon=True)]
     for thread in threads:
@@ -288,7 +317,7 @@ def _exchange(process: subprocess.Popen, data: bytes, results: int, limits: Limi
         _kill(process)
         timed_out = True
     threads[1].join()
-    return b"".join(chunks), timed_out, overflow.is_set()
+    return timed_out, overflow.is_set(), stopped.is_set()
 
 
 def _kill(process: subprocess.Popen) -> None:
@@ -298,8 +327,13 @@ def _kill(process: subprocess.Popen) -> None:
         pass
 
 
-def run(notebook_json: str, job: Path, limits: Limits, mode: str | None = None) -> RunResult:
-    """Execute a prepared notebook in ``job`` (created here), the whole run time-limited."""
+def run(notebook_json: str, job: Path, limits: Limits, mode: str | None = None,
+        stop: Callable[[dict], bool] | None = None) -> RunResult:
+    """Execute a prepared notebook in ``job`` (created here), the whole run time-limited.
+
+    ``stop``, if given, sees each cell's line as it comes and ends the run early when it
+    returns true (``RunResult.stopped``).
+    """
     mode = mode or sandbox_mode()
     if mode == "none":
         warnings.warn("bubblewrap not found: grading is NOT sandboxed (resource limits only)", stacklevel=2)
@@ -309,6 +343,7 @@ def run(notebook_json: str, job: Path, limits: Limits, mode: str | None = None) 
     log = job.parent / f"{job.name}.log"
     cgroup = JobCgroup(f"{job.parent.parent.name}-{job.parent.name}-{job.name}-{os.getpid()}", limits)
     key = secrets.token_bytes(32)
+    channel = ResultChannel(key)
 
     def enter_limits() -> None:
         cgroup.enter()
@@ -322,8 +357,8 @@ def run(notebook_json: str, job: Path, limits: Limits, mode: str | None = None) 
         )
         os.close(result_fd)
         try:
-            stdout, timed_out, overflow = _exchange(process, key.hex().encode() + b"\n" + notebook_json.encode(),
-                                                    results, limits)
+            timed_out, overflow, stopped = _exchange(
+                process, key.hex().encode() + b"\n" + notebook_json.encode(), channel, results, limits, stop)
             process.wait()
         finally:
             os.close(results)
@@ -332,8 +367,8 @@ def run(notebook_json: str, job: Path, limits: Limits, mode: str | None = None) 
     with open(log, "rb") as log_file:
         log_file.seek(max(0, log.stat().st_size - 2000))
         tail = log_file.read().decode(errors="replace")
-    lines, unsigned = parse_cells(stdout, key)
+    lines = channel.cells
     started = bool(lines) and lines[0]["index"] == STARTED
     cells = [line for line in lines if line["index"] != STARTED]
-    return RunResult(mode, process.returncode, timed_out, time.monotonic() - start, cells, tail, peak, unsigned, overflow,
-                     started)
+    return RunResult(mode, process.returncode, timed_out, time.monotonic() - start, cells, tail, peak, channel.unsigned,
+                     overflow, started, stopped)

@@ -9,14 +9,14 @@ reduction) of the code between ``### BEGIN SOLUTION`` and ``### END SOLUTION``; 
 ``--cap`` of them per cell are drawn (a fixed seed: the same mutants every run). The
 reference and all mutants are graded as one batch by the project's grader
 (``autograder.cli.grade`` on a private copy of the course), and a mutant is killed when
-it earns fewer points than the reference. Survivors are listed (cell, line, mutation)
+it earns fewer points than the reference (its run stops at its first lost point:
+``stop_at_first_loss``). Survivors are listed (cell, line, mutation)
 for a person to judge: an equivalent program, or a mistake the hidden tests miss (then
 add it to ``tests/mutants/``). ``--list`` prints the mutants without grading.
 """
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import random
 import re
@@ -100,10 +100,10 @@ def assignment_mutants(course: Course, assignment: str, cap: int, seed: int) -> 
             for m in cell_mutants(grade_id(cell), cell.source, cap, seed)]
 
 
-def _grade(course: Course, assignment: str, workers: int, limits: Limits) -> dict[str, object]:
-    """``student -> SubmissionResult`` of the collected submissions (no feedback where the grader can skip it)."""
-    options = {"feedback": False} if "feedback" in inspect.signature(cli.grade).parameters else {}
-    results = cli.grade(course, assignment, workers=workers, limits=limits, force=True, **options)
+def _grade(course: Course, assignment: str, workers: int, limits: Limits, mutants: list[str]) -> dict[str, object]:
+    """``student -> SubmissionResult`` of the collected submissions; each mutant graded up to its first lost point."""
+    results = cli.grade(course, assignment, workers=workers, limits=limits, force=True, feedback=False,
+                        stop_at_first_loss=mutants)
     return {r.student: r for r in results}
 
 
@@ -121,7 +121,7 @@ def score(assignment: str, cap: int, seed: int, workers: int, limits: Limits) ->
         for name, mutant in names.items():
             notebooks[name] = submission(course, assignment, notebook, {**reference, mutant.cell: mutant.answer})
         write_submissions(course, assignment, notebooks)
-        results = _grade(course, assignment, workers, limits)
+        results = _grade(course, assignment, workers, limits, list(names))
     full = results["reference"].max_points
     if results["reference"].points != full or full <= 0:
         raise RuntimeError(f"{assignment}: the reference does not get full marks: {results['reference'].verdicts}")

@@ -174,6 +174,8 @@ def test_digits_split():
 
     original = torch.as_tensor(load_digits().data, dtype=torch.float32)
     assert counts(split.train) + counts(split.val) + counts(split.test) == counts(original)
+    shuffled = original[torch.randperm(1797, generator=torch.Generator().manual_seed(0))]  # scikit-learn's order, shuffled
+    assert torch.equal(split.test, shuffled[:270]) and torch.equal(split.train, shuffled[540:])
     again = load_digits_split()
     assert torch.equal(again.train, split.train) and torch.equal(again.test, split.test)
     assert not torch.equal(load_digits_split(seed=1).train, split.train)

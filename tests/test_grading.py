@@ -7,6 +7,10 @@ catalogue's ``KNOWN_UNFAIR`` is asserted to lose points: a documented unfairness
 hidden tests); broken submissions get zero with a reason while the rest of the batch is
 graded as if alone.
 
+A mutant's run stops at its first test cell that loses points (``stop_at_first_loss``):
+a test cell's verdict depends on that cell's own records only, so the whole run would
+score below full marks too; the reference, the stub and the alternatives run whole.
+
 The batch is graded once, without nbgrader's feedback step: the reference earning full
 marks already shows that a second run of the same notebook gives the reference run's
 records; that a forced regrade stores the same grades is proven on the toy course
@@ -23,6 +27,7 @@ from autograder.sandbox import Limits
 from tests.support import (
     alternative_answers, alternatives_of, answer_sheet, mutants_of, mutated_answers, submission, write_submissions,
 )
+from tests.toy import A, WRONG_CUBE, WRONG_SQUARE, make_toy_course, toy_submission, write
 
 ASSIGNMENTS = Course().assignments()
 LIMITS = Limits(cell_seconds=180, notebook_seconds=900)  # generous: CI shares 2 cores between test workers
@@ -35,11 +40,11 @@ def lost_checks(result) -> dict[str, list[str]]:
     return {cell: sorted(v.failures) for cell, v in result.verdicts.items() if v.failures}
 
 
-def grade(course, assignment, notebooks):
+def grade(course, assignment, notebooks, stop_at_first_loss=()):
     """Grade exactly these submissions (others already collected are left as they are)."""
     write_submissions(course, assignment, notebooks)
     results = cli.grade(course, assignment, workers=2, limits=LIMITS, force=True, students=sorted(notebooks),
-                        feedback=False)
+                        feedback=False, stop_at_first_loss=stop_at_first_loss)
     return {r.student: r for r in results}
 
 
@@ -62,7 +67,7 @@ def test_reference_full_stub_zero_mutants_lose(course_copy, assignment):
     for alternative in alternatives:
         answers = alternative_answers(course_copy, assignment, notebook, alternative)
         notebooks[f"alternative-{alternative.name}"] = submission(course_copy, assignment, notebook, answers)
-    results = grade(course_copy, assignment, notebooks)
+    results = grade(course_copy, assignment, notebooks, stop_at_first_loss=[n for n in notebooks if n.startswith("mutant-")])
     full = results["reference"].max_points
     assert results["reference"].points == full and full > 0, results["reference"].verdicts
     assert results["stub"].points == 0
@@ -105,3 +110,24 @@ def test_demo_samples_and_broken_submissions(course_copy, tmp_path, capsys):
     assert f"failed: renamed/{notebook}: expected {notebook}.ipynb" in said and f"failed: broken_json/{notebook}" in said
     feedback = course_copy.feedback / "full_marks" / assignment / f"{notebook}.html"
     assert feedback.is_file() and "Autograder:" in feedback.read_text()
+
+
+def test_a_run_stopped_at_its_first_lost_point_scores_as_the_whole_run_up_to_there(tmp_path):
+    """``stop_at_first_loss`` (the proofs' mutants): cells up to the first losing one as in a whole run, zero after;
+    a submission that loses nothing runs whole; a stopped grade is never kept as up to date."""
+    course = make_toy_course(tmp_path)
+    answers = {"wrong_square": {"square": WRONG_SQUARE}, "wrong_cube": {"cube": WRONG_CUBE}, "right": {}}
+    for student, typed in answers.items():
+        write(course, student, toy_submission(course, **typed))
+    toy_limits = Limits(cell_seconds=30, notebook_seconds=120)
+    stopped = {r.student: r for r in cli.grade(course, A, workers=2, limits=toy_limits, feedback=False,
+                                               stop_at_first_loss=list(answers))}
+    whole = {r.student: r for r in cli.grade(course, A, workers=2, limits=toy_limits, feedback=False)}
+    assert "test_square" in lost_checks(stopped["wrong_square"])
+    assert stopped["wrong_square"].verdicts["test_square"] == whole["wrong_square"].verdicts["test_square"]
+    assert stopped["wrong_square"].verdicts["test_cube"].points == 0 < whole["wrong_square"].verdicts["test_cube"].points
+    assert any("first lost point only (cell 3)" in reason for reason in stopped["wrong_square"].reasons)
+    for student in ("wrong_cube", "right"):  # lost in the last cell, or never: the whole run either way
+        assert stopped[student].verdicts == whole[student].verdicts and not stopped[student].reasons
+    assert whole["right"].points == whole["right"].max_points > whole["wrong_square"].points
+    assert not any("first lost point" in reason for r in whole.values() for reason in r.reasons)  # graded again
