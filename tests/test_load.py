@@ -72,7 +72,7 @@ def test_a_kernel_that_never_started_costs_the_student_nothing_and_is_graded_nex
     course = make_toy_course(tmp_path)
     write(course, "right", toy_submission(course))
     real_run = pipeline.run
-    monkeypatch.setattr(pipeline, "run", lambda *args: RunResult("bwrap", 1, False, 61.0, [], "RuntimeError: Kernel "
+    monkeypatch.setattr(pipeline, "run", lambda *args, **kwargs: RunResult("bwrap", 1, False, 61.0, [], "RuntimeError: Kernel "
                                                                  "didn't respond in 60 seconds", started=False))
     [first] = cli.grade(course, A, workers=1, limits=LIMITS)
     assert first.status == "failed" and first.internal_error and "did not start" in first.reasons[0], first.reasons
