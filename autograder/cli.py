@@ -126,9 +126,10 @@ def grade(
     The students in ``stop_at_first_loss`` (the grading proofs' mutants) are graded up to
     their first lost point only, and graded again by the next run.
     """
-    batch = partial(grade_batch, workers=workers, stop_at_first_loss=frozenset(stop_at_first_loss))
-    if scheduler and stop_at_first_loss:
+    stopping = frozenset(stop_at_first_loss)
+    if scheduler and stopping:
         raise ValueError("stop_at_first_loss is for local batches: a cluster grades every submission whole")
+    batch = partial(grade_batch, workers=workers, stop_at_first_loss=stopping)
     if scheduler:
         from .cluster import batch_on  # Dask is imported on this path only
         batch = batch_on(scheduler)  # an unreachable scheduler stops the run here, before anything is written
@@ -150,7 +151,7 @@ def grade(
 
     with tqdm(total=len(todo), desc=f"grading {assignment}", unit="nb") as bar:
         def finish(result: SubmissionResult) -> None:
-            partial_run = result.student in stop_at_first_loss  # not a grade to keep: never taken as up to date
+            partial_run = result.student in stopping  # not a grade to keep: never taken as up to date
             store_and_record(course, result, None if partial_run else fingerprints[result.student, result.notebook])
             bar.update()
 

@@ -191,10 +191,10 @@ class ResultChannel:
         *complete, self._partial = (self._partial + data).split(b"\n")
         return [cell for cell in map(self._accept, complete) if cell is not None]
 
-    def close(self) -> list[dict]:
+    def close(self) -> None:
         """Accept a last line that came without its newline."""
         rest, self._partial = self._partial, b""
-        return [cell for cell in [self._accept(rest)] if cell is not None]
+        self._accept(rest)
 
     def _accept(self, line: bytes) -> dict | None:
         if not line.strip():
