@@ -115,7 +115,7 @@ def grade(
     course: Course, assignment: str, workers: int, limits: Limits,
     force: bool = False, shard: tuple[int, int] = (0, 1), students: list[str] | None = None,
     notebooks: list[str] | None = None, feedback: bool = True, scheduler: str | None = None,
-    stop_at_first_loss: Collection[str] = (),
+    stop_at_first_loss: Collection[str] = (), figures: bool = True,
 ) -> list[SubmissionResult]:
     """Grade the collected submissions of ``assignment`` (one result per student and notebook).
 
@@ -124,12 +124,13 @@ def grade(
     task on that Dask cluster instead of ``workers`` threads here. Each grade is stored as it
     comes. Raises ``FeedbackError`` (after everything is stored) when nbgrader's feedback step fails.
     The students in ``stop_at_first_loss`` (the grading proofs' mutants) are graded up to
-    their first lost point only, and graded again by the next run.
+    their first lost point only; ``figures=False`` draws no figure (the grading proofs: only
+    the grade counts). Both are graded again by the next run.
     """
     stopping = frozenset(stop_at_first_loss)
-    if scheduler and stopping:
-        raise ValueError("stop_at_first_loss is for local batches: a cluster grades every submission whole")
-    batch = partial(grade_batch, workers=workers, stop_at_first_loss=stopping)
+    if scheduler and (stopping or not figures):
+        raise ValueError("stop_at_first_loss and figures=False are for local batches: a cluster grades every submission whole")
+    batch = partial(grade_batch, workers=workers, stop_at_first_loss=stopping, figures=figures)
     if scheduler:
         from .cluster import batch_on  # Dask is imported on this path only
         batch = batch_on(scheduler)  # an unreachable scheduler stops the run here, before anything is written
@@ -151,7 +152,7 @@ def grade(
 
     with tqdm(total=len(todo), desc=f"grading {assignment}", unit="nb") as bar:
         def finish(result: SubmissionResult) -> None:
-            partial_run = result.student in stopping  # not a grade to keep: never taken as up to date
+            partial_run = result.student in stopping or not figures  # never taken as up to date
             store_and_record(course, result, None if partial_run else fingerprints[result.student, result.notebook])
             bar.update()
 

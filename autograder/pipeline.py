@@ -197,13 +197,14 @@ def first_loss(reference: dict[str, list[Check]], points: dict[str, float]) -> C
 
 def grade_submission(
     course: Course, assignment: str, student: str, notebook: str,
-    reference: dict[str, list[Check]], limits: Limits, stop_at_first_loss: bool = False,
+    reference: dict[str, list[Check]], limits: Limits, stop_at_first_loss: bool = False, figures: bool = True,
 ) -> SubmissionResult:
     """Grade one student's notebook; never raises for anything the submission contains.
 
     ``stop_at_first_loss`` ends the run at the first test cell that loses points (the
     grading proofs' mutants: that they lose is all there is to show); the cells after it
-    score zero.
+    score zero. ``figures=False`` draws no figure (the stored notebook shows each as its
+    text): the same grade for less CPU time, where only the grade is wanted.
     """
     source = course.source(assignment, notebook)
     points = autograded_tests(source)
@@ -217,7 +218,8 @@ def grade_submission(
         return failed(student, assignment, notebook, points, str(error))
     graded = build_graded_notebook(submitted, source, course.released(assignment, notebook))
     result.flags = audit(graded)
-    ran = run(nbformat.writes(graded), job, limits, stop=first_loss(reference, points) if stop_at_first_loss else None)
+    ran = run(nbformat.writes(graded), job, limits, stop=first_loss(reference, points) if stop_at_first_loss else None,
+              figures=figures)
     if not ran.started:  # the sandbox or its kernel failed before any code of the student's ran: not theirs to lose
         return failed(student, assignment, notebook, points,
                       f"{INTERNAL_ERROR}: the sandbox's kernel did not start (exit code {ran.exit_code}; "
@@ -239,18 +241,20 @@ def grade_submission(
 
 def grade_batch(
     course: Course, assignment: str, jobs: list[tuple[str, str]], reference: dict[str, dict[str, list[Check]]],
-    limits: Limits, workers: int, on_result=None, stop_at_first_loss: Collection[str] = (),
+    limits: Limits, workers: int, on_result=None, stop_at_first_loss: Collection[str] = (), figures: bool = True,
 ) -> list[SubmissionResult]:
     """Grade every ``(student, notebook)`` job with ``workers`` sandboxes at once.
 
     ``on_result`` runs in this thread for each result as it comes (store it there: a
     batch killed half way then keeps every grade it finished). The students in
-    ``stop_at_first_loss`` are graded up to their first lost point only (see ``grade_submission``).
+    ``stop_at_first_loss`` are graded up to their first lost point only; ``figures=False``
+    draws no figure (see ``grade_submission``).
     """
     results = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = {
-            pool.submit(grade_submission, course, assignment, s, nb, reference[nb], limits, s in stop_at_first_loss): (s, nb)
+            pool.submit(grade_submission, course, assignment, s, nb, reference[nb], limits, s in stop_at_first_loss,
+                        figures): (s, nb)
             for s, nb in jobs
         }
         for future in as_completed(futures):

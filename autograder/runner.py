@@ -53,6 +53,9 @@ TRUNCATED = "\n[output truncated by the grader: the notebook's output limit was 
 PR_SET_DUMPABLE = 4
 RECORD_MIME = "application/vnd.dgm.record+json"  # as in dgm_utils.grading (not imported: see above)
 MAX_RECORD_BYTES = 64 * 2**20
+# IPython's inline backend with no image format: figures are made and closed as usual but never drawn,
+# so a figure's output is its text ("<Figure size ... with 1 Axes>").
+NO_FIGURES = "--InlineBackend.figure_formats=set()"
 STARTED = -1  # the cell index of the first line, sent once the kernel is ready (as in sandbox.py)
 
 # Runs in the kernel, compiled from this text by the user expression (see the module docstring).
@@ -297,6 +300,7 @@ def main() -> int:
     parser.add_argument("--result-fd", type=int, default=None, help="the result pipe (default: standard output)")
     parser.add_argument("--max-processes", type=int, default=None, help="processes at once that stop a cell (sandbox)")
     parser.add_argument("--sandboxed", action="store_true", help="alone in a PID namespace: may kill strays")
+    parser.add_argument("--no-figures", action="store_true", help="draw no figure (it shows as its text only)")
     args = parser.parse_args()
 
     if sys.platform.startswith("linux"):
@@ -321,6 +325,7 @@ def main() -> int:
         allow_errors=True,
         startup_timeout=args.cell_timeout,  # a loaded machine may start the kernel slowly: the same backstop as a cell
         kernel_name="python3",
+        extra_arguments=[NO_FIGURES] if args.no_figures else [],
         shutdown_kernel="immediate",  # the sandbox ends with it: no need to wait for a clean exit
         resources={"metadata": {"path": str(Path.cwd())}},
     )

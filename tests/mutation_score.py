@@ -101,9 +101,10 @@ def assignment_mutants(course: Course, assignment: str, cap: int, seed: int) -> 
 
 
 def _grade(course: Course, assignment: str, workers: int, limits: Limits, mutants: list[str]) -> dict[str, object]:
-    """``student -> SubmissionResult`` of the collected submissions; each mutant graded up to its first lost point."""
+    """``student -> SubmissionResult`` of the collected submissions; each mutant graded up to its first lost point,
+    no figure drawn."""
     results = cli.grade(course, assignment, workers=workers, limits=limits, force=True, feedback=False,
-                        stop_at_first_loss=mutants)
+                        stop_at_first_loss=mutants, figures=False)
     return {r.student: r for r in results}
 
 

@@ -10,6 +10,9 @@ graded as if alone.
 A mutant's run stops at its first test cell that loses points (``stop_at_first_loss``):
 a test cell's verdict depends on that cell's own records only, so the whole run would
 score below full marks too; the reference, the stub and the alternatives run whole.
+No figure is drawn (``figures=False``: only grades count here, and drawing is a tenth to
+a quarter of a run's CPU time); the reference's records come from its run with figures,
+so the reference's full marks show that drawing changes no record.
 
 The batch is graded once, without nbgrader's feedback step: the reference earning full
 marks already shows that a second run of the same notebook gives the reference run's
@@ -44,7 +47,7 @@ def grade(course, assignment, notebooks, stop_at_first_loss=()):
     """Grade exactly these submissions (others already collected are left as they are)."""
     write_submissions(course, assignment, notebooks)
     results = cli.grade(course, assignment, workers=2, limits=LIMITS, force=True, students=sorted(notebooks),
-                        feedback=False, stop_at_first_loss=stop_at_first_loss)
+                        feedback=False, stop_at_first_loss=stop_at_first_loss, figures=False)
     return {r.student: r for r in results}
 
 
@@ -112,22 +115,35 @@ def test_demo_samples_and_broken_submissions(course_copy, tmp_path, capsys):
     assert feedback.is_file() and "Autograder:" in feedback.read_text()
 
 
-def test_a_run_stopped_at_its_first_lost_point_scores_as_the_whole_run_up_to_there(tmp_path):
-    """``stop_at_first_loss`` (the proofs' mutants): cells up to the first losing one as in a whole run, zero after;
-    a submission that loses nothing runs whole; a stopped grade is never kept as up to date."""
+def figure_outputs(course, student) -> set[str]:
+    """The kinds of output of the last cell (a figure) of a graded toy notebook."""
+    graded = nbformat.read(course.autograded / student / A / f"{A}.ipynb", as_version=4)
+    return {kind for out in graded.cells[-1].outputs for kind in out.get("data", {})}
+
+
+def test_a_run_stopped_at_its_first_lost_point_or_without_figures_scores_as_the_whole_run(tmp_path):
+    """The proofs' shortcuts. ``stop_at_first_loss``: cells up to the first losing one as in a whole run, zero after;
+    a submission that loses nothing runs whole. ``figures=False``: the same verdicts, a figure shows as its text only.
+    Neither grade is kept as up to date."""
     course = make_toy_course(tmp_path)
     answers = {"wrong_square": {"square": WRONG_SQUARE}, "wrong_cube": {"cube": WRONG_CUBE}, "right": {}}
     for student, typed in answers.items():
-        write(course, student, toy_submission(course, **typed))
+        nb = toy_submission(course, **typed)
+        nb.cells.append(nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()"))
+        write(course, student, nb)
     toy_limits = Limits(cell_seconds=30, notebook_seconds=120)
     stopped = {r.student: r for r in cli.grade(course, A, workers=2, limits=toy_limits, feedback=False,
-                                               stop_at_first_loss=list(answers))}
+                                               stop_at_first_loss=list(answers), figures=False)}
+    assert figure_outputs(course, "right") == {"text/plain"}
     whole = {r.student: r for r in cli.grade(course, A, workers=2, limits=toy_limits, feedback=False)}
+    assert figure_outputs(course, "right") == {"text/plain", "image/png"}
     assert "test_square" in lost_checks(stopped["wrong_square"])
     assert stopped["wrong_square"].verdicts["test_square"] == whole["wrong_square"].verdicts["test_square"]
     assert stopped["wrong_square"].verdicts["test_cube"].points == 0 < whole["wrong_square"].verdicts["test_cube"].points
     assert any("first lost point only (cell 3)" in reason for reason in stopped["wrong_square"].reasons)
-    for student in ("wrong_cube", "right"):  # lost in the last cell, or never: the whole run either way
-        assert stopped[student].verdicts == whole[student].verdicts and not stopped[student].reasons
+    for student in ("wrong_cube", "right"):  # lost in the last test cell, or never: the whole run's verdicts
+        assert stopped[student].verdicts == whole[student].verdicts
+    assert any("first lost point only (cell 5)" in reason for reason in stopped["wrong_cube"].reasons)  # no figure
+    assert not stopped["right"].reasons
     assert whole["right"].points == whole["right"].max_points > whole["wrong_square"].points
     assert not any("first lost point" in reason for r in whole.values() for reason in r.reasons)  # graded again
