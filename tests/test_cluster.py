@@ -127,6 +127,17 @@ def test_an_unreachable_scheduler_stops_the_run_at_once_and_nothing_is_written(t
     assert snapshot(tmp_path) == before and not (course.work / "gradebook.db").exists()
 
 
+@pytest.mark.parametrize("shortcut", [{"stop_at_first_loss": ["ann"]}, {"figures": False}], ids=["stop", "no_figures"])
+def test_the_proofs_shortcuts_are_refused_on_a_cluster_before_anything_is_written(tmp_path, shortcut):
+    """A cluster grades every submission whole and with its figures: the grading proofs' shortcuts are local only."""
+    course = make_toy_course(tmp_path)
+    write(course, "ann", toy_submission(course))
+    before = snapshot(tmp_path)
+    with pytest.raises(ValueError, match="for local batches"):
+        cli.grade(course, A, workers=1, limits=LIMITS, scheduler="tcp://127.0.0.1:1", **shortcut)
+    assert snapshot(tmp_path) == before
+
+
 def crashing(nb):
     """The notebook with a cell after its first solution cell that kills the kernel."""
     first = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
