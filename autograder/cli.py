@@ -129,7 +129,8 @@ def grade(
     """
     stopping = frozenset(stop_at_first_loss)
     if scheduler and (stopping or not figures):
-        raise ValueError("stop_at_first_loss and figures=False are for local batches: a cluster grades every submission whole")
+        raise ValueError("stop_at_first_loss and figures=False are for local batches: a cluster grades every submission "
+                         "whole, with its figures")
     batch = partial(grade_batch, workers=workers, stop_at_first_loss=stopping, figures=figures)
     if scheduler:
         from .cluster import batch_on  # Dask is imported on this path only
