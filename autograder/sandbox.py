@@ -3,8 +3,8 @@
 bubblewrap mode: the sandbox's file system is built from nothing: the system's
 programs and libraries (``/usr`` and its links), the few files of ``/etc`` a dynamic
 linker and Python read, the Python installation and environment, and ``dgm_utils``,
-all read-only; a private ``/tmp`` and ``/dev``; the job's folder, the only writable
-one. Nothing else of the machine is there: no course, no other checkout, no home
+all read-only; a private ``/tmp`` and ``/dev``, with matplotlib's font list built once
+(``fonts.py``) read-only in it; the job's folder, the only writable one. Nothing else of the machine is there: no course, no other checkout, no home
 folder, no ``/etc/shadow``. New PID, IPC, UTS, network and user namespaces (uid
 65534 without capabilities; ``/proc`` shows the sandbox's processes only) and an
 environment of a few variables (the grader's own never enters). Fallback mode (no
@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import Callable
 
 import dgm_utils
+
+from .fonts import font_list
 
 RUNNER = Path(__file__).with_name("runner.py")
 STARTED = -1  # the runner's first line has this cell index: its kernel is ready (runner.STARTED; a script, not imported)
@@ -238,11 +240,23 @@ def _read_only_view() -> list[str]:
             args += ["--symlink", os.readlink(path), path]
         elif os.path.exists(path):
             args += ["--ro-bind", path, path]
-    python = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(dgm_utils.__file__).resolve().parent}
-    for path in sorted(python):
-        if not any(path.is_relative_to(p) for p in SYSTEM_PATHS if not os.path.islink(p)):
-            args += ["--ro-bind", str(path), str(path)]
+    for path in _python_paths():
+        args += ["--ro-bind", str(path), str(path)]
     return args
+
+
+def _python_paths() -> list[Path]:
+    """The Python installation, its environment and ``dgm_utils``, where the system's paths do not hold them."""
+    python = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(dgm_utils.__file__).resolve().parent}
+    return [path for path in sorted(python)
+            if not any(path.is_relative_to(p) for p in SYSTEM_PATHS if not os.path.islink(p))]
+
+
+def _visible(path: Path) -> bool:
+    """Whether a sandbox sees the file at ``path`` (links followed) at the same place."""
+    real = path.resolve()
+    return any(real.is_relative_to(Path(root).resolve()) for root in
+               [*(p for p in SYSTEM_PATHS if os.path.exists(p) and not os.path.islink(p)), *_python_paths()])
 
 
 def _environment() -> dict[str, str]:
@@ -258,6 +272,12 @@ def _environment() -> dict[str, str]:
     }
 
 
+def _font_list(env: dict[str, str]) -> list[str]:
+    """bwrap arguments that show matplotlib's font list, built once (``fonts.py``), where matplotlib looks for it."""
+    found = font_list(tuple(sorted(env.items())), _visible)
+    return ["--ro-bind", str(found), f"{env['MPLCONFIGDIR']}/{found.name}"] if found else []
+
+
 def build_command(mode: str, job: Path, limits: Limits, result_fd: int,
                   figures: bool = True) -> tuple[list[str], dict[str, str], Path]:
     """The command, its environment and its working folder for one job."""
@@ -270,7 +290,7 @@ def build_command(mode: str, job: Path, limits: Limits, result_fd: int,
         return [*python, str(RUNNER), *args], env, job
     bwrap = [
         "bwrap", *_read_only_view(), "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-        "--ro-bind", str(RUNNER), "/tmp/runner.py",
+        "--ro-bind", str(RUNNER), "/tmp/runner.py", *_font_list(env),
         "--bind", str(job), JOB_MOUNT, "--chdir", JOB_MOUNT,
         "--unshare-all", "--uid", NOBODY, "--gid", NOBODY, "--cap-drop", "ALL",
         "--die-with-parent", "--new-session",

@@ -24,7 +24,9 @@ from tests.toy import A, RIGHT_CUBE, RIGHT_SQUARE, WRONG_CUBE, WRONG_SQUARE, mak
 v4 = nbformat.v4
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("adversarial")]
-LIMITS = Limits(cell_seconds=20, notebook_seconds=150, memory_bytes=3 * 2**30, processes=256, output_bytes=200_000,
+# cell_seconds: at least 5x the reference's costliest cell + 10 s (autograder/reference.py), about 15 s here: what an
+# endless loop costs
+LIMITS = Limits(cell_seconds=10, notebook_seconds=150, memory_bytes=3 * 2**30, processes=256, output_bytes=200_000,
                 result_bytes=32 * 2**20)
 STUB_SQUARE, STUB_CUBE = (f"def {name}(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()" for name in ("square", "cube"))
 CANARY = "dgm-canary-do-not-leak"
