@@ -133,10 +133,10 @@ TABLE: dict[str, dict] = {
     "04_latent_variable_models": {
         "fast": {
             "load_average": [
-                2.5,
-                2.1
+                2.4,
+                2.3
             ],
-            "seconds": 12.7,
+            "seconds": 7.3,
             "values": {
                 "mc_growth_per_dim": 2.440024204469034,
                 "mc_needed_d1": 129.34889303010638
@@ -153,7 +153,7 @@ TABLE: dict[str, dict] = {
                 "mc_needed_d1": 129.34889303010638
             }
         },
-        "machine": "2-core x86_64 CPU shared with other jobs, 2026-11-30"
+        "machine": "2-core x86_64 CPU shared with other jobs, 2026-12-01"
     },
     "05_elbo_em": {
         "fast": {
