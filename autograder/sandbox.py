@@ -4,8 +4,9 @@ bubblewrap mode: the sandbox's file system is built from nothing: the system's
 programs and libraries (``/usr`` and its links), the few files of ``/etc`` a dynamic
 linker and Python read, the Python installation and environment, and ``dgm_utils``,
 all read-only; a private ``/tmp`` and ``/dev``, with matplotlib's font list built once
-(``fonts.py``) read-only in it; the job's folder, the only writable one. Nothing else of the machine is there: no course, no other checkout, no home
-folder, no ``/etc/shadow``. New PID, IPC, UTS, network and user namespaces (uid
+(``fonts.py``) read-only in it; the job's folder, the only writable one. Nothing else
+of the machine is there: no course, no other checkout, no home folder, no
+``/etc/shadow``. New PID, IPC, UTS, network and user namespaces (uid
 65534 without capabilities; ``/proc`` shows the sandbox's processes only) and an
 environment of a few variables (the grader's own never enters). Fallback mode (no
 ``bwrap``, e.g. macOS): the same resource limits in a child process, and the grade
