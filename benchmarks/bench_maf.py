@@ -7,7 +7,7 @@ each conditioned by a MADE with two hidden layers of 64 ReLU units, the order of
 reversed between layers, base N(0, I) -- 23,060 parameters each (printed).
 
 Quality: the KL gap NLL - H(pi) = KL(pi || p) in nats (``dgm_utils.data.kl_gap``: 20,000 fresh
-samples of the target, exact entropy or its 10^6-sample Monte-Carlo value). The checkerboard's
+samples of the target, exact entropy, the ring's by quadrature). The checkerboard's
 log-density is -inf off its support; the gap only evaluates the model at samples of the target,
 all on the support, so it stays finite. The gap varies from seed to seed by more than the
 Monte-Carlo error (about 0.01), so each cell is the mean over ``SEEDS`` with the range.

@@ -20,10 +20,10 @@ TABLE: dict[str, dict] = {
     "01_change_of_variables": {
         "fast": {
             "load_average": [
-                3.9,
-                3.6
+                0.2,
+                0.4
             ],
-            "seconds": 12.1,
+            "seconds": 9.6,
             "values": {
                 "coupling_grid_mass": 0.9994271860476364,
                 "det_coupling_first_point": 1.647113166963958,
@@ -41,10 +41,10 @@ TABLE: dict[str, dict] = {
         },
         "full": {
             "load_average": [
-                3.5,
-                3.2
+                0.4,
+                0.5
             ],
-            "seconds": 18.9,
+            "seconds": 10.4,
             "values": {
                 "coupling_grid_mass": 0.9994271860476364,
                 "det_coupling_first_point": 1.647113166963958,
@@ -60,75 +60,75 @@ TABLE: dict[str, dict] = {
                 "reversed_order_median_change": 11.055122908387665
             }
         },
-        "machine": "2-core x86_64 CPU shared with other jobs, 2026-11-30"
+        "machine": "2-core x86_64 CPU shared with other jobs, 2026-12-01"
     },
     "02_linear_autoregressive_flows": {
         "fast": {
             "load_average": [
-                1.7,
-                1.6
+                0.5,
+                0.5
             ],
-            "seconds": 15.9,
+            "seconds": 9.8,
             "values": {
                 "kl_gap_banana": 0.04712767666006501,
                 "kl_gap_checkerboard": 0.46154349217259805,
-                "kl_gap_ring": 0.6823156953301428
+                "kl_gap_ring": 0.6834946695856305
             }
         },
         "full": {
             "load_average": [
-                2.8,
-                1.8
+                0.5,
+                0.9
             ],
-            "seconds": 107.2,
+            "seconds": 70.0,
             "values": {
                 "kl_gap_banana": 0.008713157344106826,
                 "kl_gap_checkerboard": 0.17130920197808663,
-                "kl_gap_ring": 0.15364916911983473
+                "kl_gap_ring": 0.15482814337532247
             }
         },
-        "machine": "2-core x86_64 CPU shared with other jobs, 2026-11-30"
+        "machine": "2-core x86_64 CPU shared with other jobs, 2026-12-01"
     },
     "03_realnvp_glow": {
         "fast": {
             "load_average": [
-                1.6,
-                1.7
+                0.9,
+                0.9
             ],
-            "seconds": 22.8,
+            "seconds": 13.3,
             "values": {
-                "glow_lost_mass": 0.9845,
-                "glow_lost_mass_bpd": 0.09393106209805024,
-                "glow_test_bpd": 2.2643410332867018,
+                "glow_lost_mass": 0.983,
+                "glow_lost_mass_bpd": 0.09184877255330853,
+                "glow_test_bpd": 2.2637914487124684,
                 "kl_gap_banana": 0.025916053128485217,
                 "kl_gap_checkerboard": 0.5180216521128407,
-                "kl_gap_ring": 0.8241244320955277,
+                "kl_gap_ring": 0.8253034063510154,
                 "per_pixel_bpd": 2.4304425845267215,
                 "split_macs_ratio": 0.686046511627907,
                 "split_params_ratio": 0.6895190236898779,
-                "split_time_ratio": 0.7675983674145815
+                "split_time_ratio": 0.49147783777280574
             }
         },
         "full": {
             "load_average": [
-                1.2,
-                1.0
+                0.9,
+                1.1
             ],
-            "seconds": 173.1,
+            "seconds": 113.8,
             "values": {
-                "glow_lost_mass": 0.9055,
-                "glow_lost_mass_bpd": 0.053180341569390846,
-                "glow_test_bpd": 2.0813372156607604,
+                "glow_lost_mass": 0.904,
+                "glow_lost_mass_bpd": 0.05282534037407705,
+                "glow_test_bpd": 2.0802268701878788,
                 "kl_gap_banana": 0.009052468550447834,
                 "kl_gap_checkerboard": 0.21757567851388337,
-                "kl_gap_ring": 0.27161910601520534,
+                "kl_gap_ring": 0.2727980802706931,
                 "per_pixel_bpd": 2.4304425845267215,
                 "split_macs_ratio": 0.686046511627907,
                 "split_params_ratio": 0.6895190236898779,
-                "split_time_ratio": 0.8202222211943898
+                "split_time_ratio": 0.9227531560923955
             }
         },
-        "machine": "2-core x86_64 CPU shared with other jobs, 2026-11-30"
+        "machine": "2-core x86_64 CPU shared with other jobs, 2026-12-01"
     },
     "04_latent_variable_models": {
         "fast": {

@@ -56,6 +56,17 @@ def pytest_unconfigure(config):
         shutil.rmtree(config.reference_cache, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def graded_samples(tmp_path_factory):
+    """The first assignment's bundled samples graded in a course copy (``tests.support.grade_samples``), once per
+    worker. Its tests change a copy only (``copy_graded``) and share the xdist group ``"browser"``: one grading per run.
+    """
+    from autograder.course import Course
+    from tests.support import grade_samples
+
+    return grade_samples(tmp_path_factory.mktemp("samples") / "course", Course().assignments()[0])
+
+
 @pytest.fixture
 def course_copy(tmp_path):
     from tests.support import copy_course

@@ -71,6 +71,30 @@ def copy_course(target: Path) -> Course:
     return Course(target)
 
 
+def grade_samples(root: Path, assignment: str) -> tuple[Course, dict]:
+    """A course copy under ``root`` where the bundled samples of ``assignment`` were collected and graded, with feedback:
+    ``(course, student -> result)``. The limits are the defaults the reference raises for each notebook (5x its
+    costliest cell + 10 s per cell: what the endless loop of ``loops_forever`` burns)."""
+    from autograder import cli
+    from autograder.collect import collect
+    from autograder.gradebook import nbgrader
+    from autograder.sandbox import Limits
+
+    course = copy_course(root)
+    nbgrader(course, "generate_assignment", assignment, "--force")
+    collect(course, assignment, course.samples / assignment)
+    results = cli.grade(course, assignment, workers=2, limits=Limits(cell_seconds=10, notebook_seconds=300))
+    assert {r.student for r in results} == {p.stem for p in (course.samples / assignment).glob("*.ipynb")}
+    return course, {r.student: r for r in results}
+
+
+def copy_graded(course: Course, target: Path) -> Course:
+    """A copy of a graded course: its gradebook, grades and feedback included (the ledger's fingerprints hold no
+    path, so what was graded there counts as graded here)."""
+    shutil.copytree(course.root, target)
+    return Course(target)
+
+
 def write_submissions(course: Course, assignment: str, notebooks: dict[str, NotebookNode]) -> None:
     """Place ``student -> notebook`` directly into the submitted tree."""
     name = course.notebooks(assignment)[0]

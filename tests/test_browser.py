@@ -25,15 +25,11 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import cli
-from autograder.collect import collect
 from autograder.course import REPO, Course
-from autograder.gradebook import nbgrader
 from autograder.notebook import grade_id, is_autograded_test
-from autograder.sandbox import Limits
 from dgm_utils.validate import FAILS, UNFINISHED, validate
 from tests.mutants import apply
-from tests.support import (CHROMIUM, SECONDS, STUCK, answer_sheet, chromium, copy_course, mutants_of, stop_server,
+from tests.support import (CHROMIUM, SECONDS, STUCK, answer_sheet, chromium, copy_graded, mutants_of, stop_server,
                            submission, wait_for_server)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]  # one worker: one browser, one graded course
@@ -211,16 +207,12 @@ def test_jupyterlab_runs_the_first_task_and_shows_its_visible_test_message(brows
 # -- formgrader: the instructor's view of the autograded demo submissions -------------------------
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """A course copy where the bundled samples of assignment 01 were collected and autograded."""
+def graded(graded_samples, tmp_path_factory):
+    """A copy of the course where the bundled samples of assignment 01 were collected and autograded."""
     root = tmp_path_factory.mktemp("formgrader")
-    course = copy_course(root / "course")
-    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
-    collect(course, ASSIGNMENT, course.samples / ASSIGNMENT)
-    # cell_seconds: the reference raises it to 5x its costliest cell + 10 s, what loops_forever burns
-    results = cli.grade(course, ASSIGNMENT, workers=2, limits=Limits(cell_seconds=10, notebook_seconds=300))
-    assert {r.student for r in results} == {p.stem for p in (course.samples / ASSIGNMENT).glob("*.ipynb")}
-    return course, {r.student: r for r in results}, root
+    course, results = graded_samples
+    assert course.assignments()[0] == ASSIGNMENT
+    return copy_graded(course, root / "course"), results, root
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from dgm_utils import data
 from dgm_utils.data import (
     DENSITIES,
     DIGITS_LEVELS,
@@ -117,19 +118,24 @@ def test_checkerboard_samples_stay_on_support_at_float32_edges():
     assert torch.isfinite(board.log_prob(board.sample(10**6, gen(0)))).all()
 
 
-def test_ring_entropy_monte_carlo():
-    ring = RingOfGaussians()
+@pytest.mark.parametrize("ring", [RingOfGaussians(), RingOfGaussians(n_modes=8, radius=1.0, std=0.5),
+                                  RingOfGaussians(n_modes=3, radius=0.5, std=1.0)], ids=["course", "overlap", "three"])
+def test_ring_entropy_by_quadrature(ring, monkeypatch):
+    """Converged (twice the nodes changes nothing) and equal to -1/N sum log p(x_i) on 10^6 samples, overlapping
+    modes included (where log K + one mode's entropy is far off)."""
     h = ring.entropy()
-    assert ring.entropy() == h  # cached
     one_mode = math.log(2 * math.pi * math.e * ring.std**2)
     assert one_mode < h <= one_mode + math.log(ring.n_modes)
-    assert h == pytest.approx(one_mode + math.log(ring.n_modes), abs=0.01)  # modes are 6 std apart
-    # The documented standard error of the 10^6-sample estimate is about 1e-3 nats.
-    log_p = ring.log_prob(ring.sample(100_000, gen(5))).double()
-    assert log_p.std().item() / 1000 < 2e-3
-    # Entropy of a mixture with well separated (25 std) modes: log K + entropy of a mode.
-    far = RingOfGaussians(n_modes=4, radius=10.0, std=0.2)
-    assert far.entropy() == pytest.approx(math.log(4) + math.log(2 * math.pi * math.e * 0.04), abs=4e-3)
+    monkeypatch.setattr(data, "RING_QUADRATURE_NODES", 2 * data.RING_QUADRATURE_NODES)
+    assert ring.entropy() == pytest.approx(h, abs=1e-8)
+    log_p = ring.log_prob(ring.sample(10**6, gen(5)).double())
+    assert abs(-log_p.mean().item() - h) < 4 * log_p.std().item() / 1000
+
+
+def test_ring_entropy_of_separated_modes_is_log_k_plus_one_mode():
+    assert RingOfGaussians().entropy() == pytest.approx(math.log(8) + math.log(2 * math.pi * math.e * 0.25), abs=0.01)
+    far = RingOfGaussians(n_modes=4, radius=10.0, std=0.2)  # 25 std apart
+    assert far.entropy() == pytest.approx(math.log(4) + math.log(2 * math.pi * math.e * 0.04), abs=1e-9)
 
 
 def test_get_density_unknown_name():

@@ -28,7 +28,8 @@ from autograder.course import Course
 from autograder.gradebook import nbgrader
 from autograder.sandbox import Limits
 from tests.support import (
-    alternative_answers, alternatives_of, answer_sheet, mutants_of, mutated_answers, submission, write_submissions,
+    alternative_answers, alternatives_of, answer_sheet, copy_graded, mutants_of, mutated_answers, submission,
+    write_submissions,
 )
 from tests.toy import A, WRONG_CUBE, WRONG_SQUARE, make_toy_course, toy_submission, write
 
@@ -85,34 +86,38 @@ def test_reference_full_stub_zero_mutants_lose(course_copy, assignment):
     assert not not_graded, f"submissions not graded cleanly: {not_graded}"
 
 
-def test_demo_samples_and_broken_submissions(course_copy, tmp_path, capsys):
-    """The bundled samples, plus submissions that cannot run, in one batch."""
-    assignment = ASSIGNMENTS[0]
-    nbgrader(course_copy, "generate_assignment", assignment, "--force")
-    notebook = course_copy.notebooks(assignment)[0]
-    notebooks = {p.stem: nbformat.read(p, as_version=4) for p in (course_copy.samples / assignment).glob("*.ipynb")}
-    write_submissions(course_copy, assignment, notebooks)
-    broken = course_copy.submitted / "broken_json" / assignment
+@pytest.mark.xdist_group("browser")  # the samples graded once in a run, for this test and the formgrader's
+def test_demo_samples_and_broken_submissions(graded_samples, tmp_path, capsys):
+    """The bundled samples graded with feedback; then, in a batch with them, submissions that cannot run: those fail
+    with a reason said to the instructor, the graded ones stay as they were."""
+    samples, graded = graded_samples
+    assignment = samples.assignments()[0]
+    notebook = samples.notebooks(assignment)[0]
+    full = graded["full_marks"].max_points
+    assert graded["full_marks"].points == full
+    assert graded["untouched"].points == 0
+    assert 0 < graded["partly_right"].points < full
+    looping = graded["loops_forever"]
+    assert 0 < looping.points < full and any("timeout" in reason for reason in looping.reasons)
+    feedback = samples.feedback / "full_marks" / assignment / f"{notebook}.html"
+    assert feedback.is_file() and "Autograder:" in feedback.read_text()
+
+    course = copy_graded(samples, tmp_path / "course")
+    broken = course.submitted / "broken_json" / assignment
     broken.mkdir(parents=True)
     (broken / f"{notebook}.ipynb").write_text("{ not a notebook")
-    renamed = course_copy.submitted / "renamed" / assignment
+    renamed = course.submitted / "renamed" / assignment
     renamed.mkdir(parents=True)
-    nbformat.write(notebooks["full_marks"], renamed / "my_homework.ipynb")
-    limits = Limits(cell_seconds=20, notebook_seconds=400)
-    results = {r.student: r for r in cli.grade(course_copy, assignment, workers=2, limits=limits)}
-    full = results["full_marks"].max_points
-    assert results["full_marks"].points == full
-    assert results["untouched"].points == 0
-    assert 0 < results["partly_right"].points < full
-    looping = results["loops_forever"]
-    assert 0 < looping.points < full and any("timeout" in reason for reason in looping.reasons)
+    nbformat.write(nbformat.read(course.samples / assignment / "full_marks.ipynb", as_version=4),
+                   renamed / "my_homework.ipynb")
+    results = {r.student: r for r in cli.grade(course, assignment, workers=2, limits=LIMITS)}
     for student in ("broken_json", "renamed"):
         assert results[student].status == "failed" and results[student].points == 0
     assert "my_homework.ipynb" in results["renamed"].reasons[0]
+    assert {s: (r.points, r.status) for s, r in results.items() if s in graded} == \
+           {s: (r.points, r.status) for s, r in graded.items()}
     said = capsys.readouterr().err  # the instructor is told which submissions failed, and why
     assert f"failed: renamed/{notebook}: expected {notebook}.ipynb" in said and f"failed: broken_json/{notebook}" in said
-    feedback = course_copy.feedback / "full_marks" / assignment / f"{notebook}.html"
-    assert feedback.is_file() and "Autograder:" in feedback.read_text()
 
 
 def figure_outputs(course, student) -> set[str]:
