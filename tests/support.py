@@ -15,6 +15,7 @@ from nbformat import NotebookNode
 
 from autograder.course import REPO, Course
 from autograder.notebook import grade_id, is_solution, strip_markers
+from autograder.sandbox import Limits
 from tests import alternatives
 from tests.alternatives import Alternative
 from tests.mutants import Mutant, apply
@@ -71,19 +72,22 @@ def copy_course(target: Path) -> Course:
     return Course(target)
 
 
+SAMPLE_LIMITS = Limits(cell_seconds=10, notebook_seconds=300)
+"""The samples' limits, raised for each notebook by its reference (5x its costliest cell + 10 s per cell: what the
+endless loop of ``loops_forever`` burns)."""
+
+
 def grade_samples(root: Path, assignment: str) -> tuple[Course, dict]:
-    """A course copy under ``root`` where the bundled samples of ``assignment`` were collected and graded, with feedback:
-    ``(course, student -> result)``. The limits are the defaults the reference raises for each notebook (5x its
-    costliest cell + 10 s per cell: what the endless loop of ``loops_forever`` burns)."""
+    """A course copy under ``root`` where the bundled samples of ``assignment`` were collected and graded with
+    ``SAMPLE_LIMITS``, with feedback: ``(course, student -> result)``."""
     from autograder import cli
     from autograder.collect import collect
     from autograder.gradebook import nbgrader
-    from autograder.sandbox import Limits
 
     course = copy_course(root)
     nbgrader(course, "generate_assignment", assignment, "--force")
     collect(course, assignment, course.samples / assignment)
-    results = cli.grade(course, assignment, workers=2, limits=Limits(cell_seconds=10, notebook_seconds=300))
+    results = cli.grade(course, assignment, workers=2, limits=SAMPLE_LIMITS)
     assert {r.student for r in results} == {p.stem for p in (course.samples / assignment).glob("*.ipynb")}
     return course, {r.student: r for r in results}
 

@@ -22,7 +22,7 @@ from nbgrader.api import Gradebook
 
 from autograder import cli
 from autograder.sandbox import Limits
-from tests.support import copy_course
+from tests.support import SAMPLE_LIMITS, copy_course, copy_graded
 from tests.test_scale import EXPECTED, cli_command, postgres, scores, submit_all  # noqa: F401 (postgres: a fixture)
 from tests.toy import A, make_toy_course, toy_submission, write
 
@@ -151,31 +151,34 @@ def outcome(results) -> dict:
 
 
 @pytest.mark.slow
-def test_the_cluster_grades_two_assignments_exactly_as_the_local_path(tmp_path, cluster):
+@pytest.mark.xdist_group("browser")  # the first assignment's samples as graded here once in a run (graded_samples)
+def test_the_cluster_grades_two_assignments_exactly_as_the_local_path(tmp_path, cluster, graded_samples):
     """The samples of the first two assignments and a crash, graded here and on two workers: the same outcome.
 
-    The first assignment's samples include the endless loop; the second's leave it out (time).
+    Here, the first assignment's samples (the endless loop included) are the batch the formgrader tests look at; the
+    second's leave the endless loop out (time).
     """
-    course = copy_course(tmp_path / "course")
+    samples, graded_here = graded_samples
+    course = copy_graded(samples, tmp_path / "course")
     for name in ("w1", "w2"):
         cluster.add_worker(name)
     first, second = course.assignments()[:2]
-    students = {first: ["crashes", "full_marks", "loops_forever", "partly_right", "untouched"],
-                second: ["full_marks", "partly_right", "untouched"]}
-    cli.collect(course, first, course.samples / first)
     cli.collect(course, second, course.samples / second)
     crash = course.submitted / "crashes" / first
     crash.mkdir(parents=True)
     notebook = course.notebooks(first)[0]
     nbformat.write(crashing(nbformat.read(course.samples / first / "full_marks.ipynb", as_version=4)),
                    crash / f"{notebook}.ipynb")
+    students = {first: ["crashes", *graded_here], second: ["full_marks", "partly_right", "untouched"]}
+    local = {first: [*graded_here.values(), *cli.grade(course, first, workers=2, limits=SAMPLE_LIMITS, students=["crashes"],
+                                                       feedback=False)],
+             second: cli.grade(course, second, workers=2, limits=SAMPLE_LIMITS, students=students[second], feedback=False)}
     remote = {}
     for assignment, wanted in students.items():
-        local = cli.grade(course, assignment, workers=2, limits=LIMITS, students=wanted, feedback=False)
-        graded = cli.grade(course, assignment, workers=2, limits=LIMITS, students=wanted, feedback=False, force=True,
-                           scheduler=cluster.address)
+        graded = cli.grade(course, assignment, workers=2, limits=SAMPLE_LIMITS, students=wanted, feedback=False,
+                           force=True, scheduler=cluster.address)
         print(assignment, {r.student: (r.points, r.status) for r in graded})
-        assert outcome(graded) == outcome(local)
+        assert outcome(graded) == outcome(local[assignment])
         remote |= {(r.student, assignment): r for r in graded}
     for assignment in students:
         assert remote["full_marks", assignment].points == remote["full_marks", assignment].max_points > 0
