@@ -28,8 +28,8 @@ from autograder.course import Course
 from autograder.gradebook import nbgrader
 from autograder.sandbox import Limits
 from tests.support import (
-    alternative_answers, alternatives_of, answer_sheet, copy_graded, mutants_of, mutated_answers, submission,
-    write_submissions,
+    SAMPLE_LIMITS, alternative_answers, alternatives_of, answer_sheet, copy_graded, mutants_of, mutated_answers,
+    submission, write_submissions,
 )
 from tests.toy import A, WRONG_CUBE, WRONG_SQUARE, make_toy_course, toy_submission, write
 
@@ -110,7 +110,7 @@ def test_demo_samples_and_broken_submissions(graded_samples, tmp_path, capsys):
     renamed.mkdir(parents=True)
     nbformat.write(nbformat.read(course.samples / assignment / "full_marks.ipynb", as_version=4),
                    renamed / "my_homework.ipynb")
-    results = {r.student: r for r in cli.grade(course, assignment, workers=2, limits=LIMITS)}
+    results = {r.student: r for r in cli.grade(course, assignment, workers=2, limits=SAMPLE_LIMITS)}
     for student in ("broken_json", "renamed"):
         assert results[student].status == "failed" and results[student].points == 0
     assert "my_homework.ipynb" in results["renamed"].reasons[0]
