@@ -1,6 +1,7 @@
 """Submissions made from the reference: full marks, mutants, the untouched release; a course copy."""
 from __future__ import annotations
 
+import functools
 import importlib
 import shutil
 from contextlib import contextmanager
@@ -57,9 +58,10 @@ def mutated_answers(course: Course, assignment: str, notebook: str, mutants: lis
     return answers
 
 
-def alternative_answers(course: Course, assignment: str, notebook: str, alternative: Alternative) -> dict[str, str]:
-    """The reference's answer sheet with ``alternative`` written into its cells."""
-    return alternatives.apply(alternative, answer_sheet(course, assignment, notebook))
+def alternative_answers(course: Course, assignment: str, notebook: str, *pack: Alternative) -> dict[str, str]:
+    """The reference's answer sheet with each alternative of ``pack`` written into its cells."""
+    return functools.reduce(lambda answers, alternative: alternatives.apply(alternative, answers), pack,
+                            answer_sheet(course, assignment, notebook))
 
 
 def copy_course(target: Path) -> Course:

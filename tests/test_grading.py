@@ -7,6 +7,13 @@ catalogue's ``KNOWN_UNFAIR`` is asserted to lose points: a documented unfairness
 hidden tests); broken submissions get zero with a reason while the rest of the batch is
 graded as if alone.
 
+The alternatives are graded in packs (``tests.alternatives.packs``): one submission holds
+an alternative for each of several tasks, as a student who writes everything their own
+way. A test cell's verdict depends on what ran before it, so every alternative's tasks
+earn their points in the context of the pack's earlier alternatives instead of the
+reference's, and their differences must add up within the tolerances; an assignment
+needs as many runs as its most varied task has alternatives, not one per alternative.
+
 A mutant's run stops at its first test cell that loses points (``stop_at_first_loss``):
 a test cell's verdict depends on that cell's own records only, so the whole run would
 score below full marks too; the reference, the stub and the alternatives run whole.
@@ -27,6 +34,8 @@ from autograder import cli
 from autograder.course import Course
 from autograder.gradebook import nbgrader
 from autograder.sandbox import Limits
+from tests import alternatives
+from tests.alternatives import Alternative, packs
 from tests.support import (
     SAMPLE_LIMITS, alternative_answers, alternatives_of, answer_sheet, copy_graded, mutants_of, mutated_answers,
     submission, write_submissions,
@@ -66,24 +75,38 @@ def test_reference_full_stub_zero_mutants_lose(course_copy, assignment):
     for mutant in mutants:
         answers = mutated_answers(course_copy, assignment, notebook, [mutant])
         notebooks[f"mutant-{mutant.name}"] = submission(course_copy, assignment, notebook, answers)
-    alternatives, known_unfair = alternatives_of(assignment)
-    assert len(alternatives) >= 4 and set(known_unfair) <= {a.name for a in alternatives}
-    for alternative in alternatives:
-        answers = alternative_answers(course_copy, assignment, notebook, alternative)
-        notebooks[f"alternative-{alternative.name}"] = submission(course_copy, assignment, notebook, answers)
+    catalogue, known_unfair = alternatives_of(assignment)
+    assert len(catalogue) >= 4 and set(known_unfair) <= {a.name for a in catalogue}
+    packed = {f"alternatives-{number}": pack for number, pack in enumerate(packs(catalogue, alone=known_unfair), 1)}
+    for name, pack in packed.items():
+        notebooks[name] = submission(course_copy, assignment, notebook, alternative_answers(course_copy, assignment, notebook, *pack))
     results = grade(course_copy, assignment, notebooks, stop_at_first_loss=[n for n in notebooks if n.startswith("mutant-")])
     full = results["reference"].max_points
     assert results["reference"].points == full and full > 0, results["reference"].verdicts
     assert results["stub"].points == 0
     survivors = [name for name, r in results.items() if name.startswith("mutant") and r.points >= full]
     assert not survivors, f"mutants that kept full marks: {survivors}"
-    alternative = {a.name: results[f"alternative-{a.name}"] for a in alternatives}
-    unfair = {name: lost_checks(r) for name, r in alternative.items() if r.points < full and name not in known_unfair}
-    assert not unfair, f"correct alternatives that lost points (the grading is unfair, or the alternative wrong): {unfair}"
-    fixed = [name for name in known_unfair if alternative[name].points >= full]
+    members = {name: {a.name: sorted(a.code) for a in pack} for name, pack in packed.items()}
+    unfair = {name: (members[name], lost_checks(results[name])) for name in packed
+              if results[name].points < full and not set(members[name]) & set(known_unfair)}
+    assert not unfair, ("correct alternatives (name: the solution cells each changes) that lost points in their pack "
+                        f"(the grading is unfair, or an alternative wrong): {unfair}")
+    fixed = [name for name in known_unfair for pack in packed if name in members[pack] and results[pack].points >= full]
     assert not fixed, f"alternatives listed in KNOWN_UNFAIR now get full marks: take them off the list: {fixed}"
     not_graded = {name: (r.status, r.reasons) for name, r in results.items() if r.status != "graded"}
     assert not not_graded, f"submissions not graded cleanly: {not_graded}"
+
+
+def test_a_pack_holds_one_alternative_per_cell_and_name_and_a_known_unfair_one_alone():
+    one = Alternative("one", {"a": "def f(x):\n    return x"}, "")
+    two = Alternative("two", {"a": "def f(x):\n    return 1 * x"}, "")  # the same cell as one
+    helper = Alternative("helper", {"b": "import math as m\ndef g(x):\n    return x"}, "")
+    clash = Alternative("clash", {"c": "m = 2\ndef h(x):\n    return x"}, "")  # defines m, as helper's import does
+    unfair = Alternative("unfair", {"d": "def k(x):\n    return x"}, "")
+    found = packs([one, two, helper, clash, unfair], alone={"unfair"})
+    assert [[a.name for a in pack] for pack in found] == [["one", "helper"], ["two", "clash"], ["unfair"]]
+    assert alternatives.apply(two, alternatives.apply(helper, {"a": "def f(x):\n    return x + 0", "b": "def g(x):\n    return -x"})) \
+        == {"a": "def f(x):\n    return 1 * x", "b": "def g(x):\n    return x\n\n\nimport math as m"}
 
 
 @pytest.mark.xdist_group("browser")  # the samples graded once in a run, for this test and the formgrader's

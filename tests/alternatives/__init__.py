@@ -12,12 +12,17 @@ are thus never copied, and an alternative survives edits to the rest of the cell
 
 The grading proof checks that every alternative gets full marks (those in
 ``KNOWN_UNFAIR`` are asserted to lose points instead, so the list documents each
-unfairness until the hidden tests are fixed).
+unfairness until the hidden tests are fixed). It grades them in packs (:func:`packs`):
+one submission holds one alternative for each of several tasks, as a student who
+writes everything their own way, so a pack with full marks shows that each of its
+alternatives earns its tasks' points and that their differences (order, precision,
+architecture) add up within the tolerances; a known-unfair alternative is packed alone.
 """
 from __future__ import annotations
 
 import ast
 import textwrap
+from collections.abc import Collection
 from dataclasses import dataclass
 
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
@@ -91,3 +96,34 @@ def apply(alternative: Alternative, answers: dict[str, str]) -> dict[str, str]:
     if missing:
         raise ValueError(f"alternative {alternative.name!r}: no solution cell {missing}")
     return {**answers, **{cell: merge(answers[cell], code) for cell, code in alternative.code.items()}}
+
+
+def defined_names(alternative: Alternative) -> set[str]:
+    """The top-level names an alternative's code defines (functions, classes, assignments, imports)."""
+    names = set()
+    for code in alternative.code.values():
+        for node in ast.parse(textwrap.dedent(code)).body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names |= {alias.asname or alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names |= {n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)}
+            elif hasattr(node, "name"):
+                names.add(node.name)
+    return names
+
+
+def packs(catalogue: list[Alternative], alone: Collection[str] = ()) -> list[list[Alternative]]:
+    """The catalogue in packs, first fit in catalogue order: no two alternatives of a pack touch the same solution
+    cell or define the same name (a later cell's definition would replace an earlier one's); those named in ``alone``
+    each in a pack of its own. A pack is graded as one submission."""
+    packed: list[list[Alternative]] = []
+    for alternative in catalogue:
+        fits = [pack for pack in packed if alternative.name not in alone and not any(
+            other.name in alone or set(other.code) & set(alternative.code) or defined_names(other) & defined_names(alternative)
+            for other in pack)]
+        if fits:
+            fits[0].append(alternative)
+        else:
+            packed.append([alternative])
+    return packed
