@@ -16,7 +16,7 @@ needs as many runs as its most varied task has alternatives, not one per alterna
 
 A mutant's run stops at its first test cell that loses points (``stop_at_first_loss``):
 a test cell's verdict depends on that cell's own records only, so the whole run would
-score below full marks too; the reference, the stub and the alternatives run whole.
+score below full marks too; the reference, the stub and the packs of alternatives run whole.
 No figure is drawn (``figures=False``: only grades count here, and drawing is a tenth to
 a quarter of a run's CPU time); the reference's records come from its run with figures,
 so the reference's full marks show that drawing changes no record.
@@ -79,7 +79,8 @@ def test_reference_full_stub_zero_mutants_lose(course_copy, assignment):
     assert len(catalogue) >= 4 and set(known_unfair) <= {a.name for a in catalogue}
     packed = {f"alternatives-{number}": pack for number, pack in enumerate(packs(catalogue, alone=known_unfair), 1)}
     for name, pack in packed.items():
-        notebooks[name] = submission(course_copy, assignment, notebook, alternative_answers(course_copy, assignment, notebook, *pack))
+        answers = alternative_answers(course_copy, assignment, notebook, *pack)
+        notebooks[name] = submission(course_copy, assignment, notebook, answers)
     results = grade(course_copy, assignment, notebooks, stop_at_first_loss=[n for n in notebooks if n.startswith("mutant-")])
     full = results["reference"].max_points
     assert results["reference"].points == full and full > 0, results["reference"].verdicts
@@ -105,8 +106,9 @@ def test_a_pack_holds_one_alternative_per_cell_and_name_and_a_known_unfair_one_a
     unfair = Alternative("unfair", {"d": "def k(x):\n    return x"}, "")
     found = packs([one, two, helper, clash, unfair], alone={"unfair"})
     assert [[a.name for a in pack] for pack in found] == [["one", "helper"], ["two", "clash"], ["unfair"]]
-    assert alternatives.apply(two, alternatives.apply(helper, {"a": "def f(x):\n    return x + 0", "b": "def g(x):\n    return -x"})) \
-        == {"a": "def f(x):\n    return 1 * x", "b": "def g(x):\n    return x\n\n\nimport math as m"}
+    sheet = {"a": "def f(x):\n    return x + 0", "b": "def g(x):\n    return -x"}
+    assert alternatives.apply(two, alternatives.apply(helper, sheet)) == {  # a pack's answers: each in its own cell
+        "a": "def f(x):\n    return 1 * x", "b": "def g(x):\n    return x\n\n\nimport math as m"}
 
 
 @pytest.mark.xdist_group("browser")  # the samples graded once in a run, for this test and the formgrader's

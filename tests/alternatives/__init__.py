@@ -120,8 +120,8 @@ def packs(catalogue: list[Alternative], alone: Collection[str] = ()) -> list[lis
     packed: list[list[Alternative]] = []
     for alternative in catalogue:
         fits = [pack for pack in packed if alternative.name not in alone and not any(
-            other.name in alone or set(other.code) & set(alternative.code) or defined_names(other) & defined_names(alternative)
-            for other in pack)]
+            other.name in alone or set(other.code) & set(alternative.code)
+            or defined_names(other) & defined_names(alternative) for other in pack)]
         if fits:
             fits[0].append(alternative)
         else:
