@@ -34,11 +34,12 @@ demo: setup
 # Tests start in the order tests/conftest.py sorts them (the longest first, so both workers end together; xdist's
 # reordering by group size would start them later); tests sharing a module's costly fixture form an xdist_group.
 # Then nbval runs every solutions notebook and every sample full-marks submission top to bottom in fast mode
-# (--dist loadscope keeps a notebook's cells on one worker; loadgroup would split them).
+# (--dist loadscope keeps a notebook's cells on one worker; loadgroup would split them), its kernels on Unix sockets
+# (tests/nbval_kernels.py: two workers starting TCP kernels at once can race for a port).
 NBVAL_NOTEBOOKS := solutions $(wildcard autograder/samples/*/full_marks.ipynb)
 test: setup
 	$(PY) -m pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=25
-	DGM_FAST=1 $(PY) -m pytest -n 2 --dist loadscope --nbval-lax $(NBVAL_NOTEBOOKS)
+	DGM_FAST=1 $(PY) -m pytest -p tests.nbval_kernels -n 2 --dist loadscope --nbval-lax $(NBVAL_NOTEBOOKS)
 
 release: setup
 	$(VENV)/bin/dgm-grade release
