@@ -117,11 +117,12 @@ def packs(catalogue: list[Alternative], alone: Collection[str] = ()) -> list[lis
     """The catalogue in packs, first fit in catalogue order: no two alternatives of a pack touch the same solution
     cell or define the same name (a later cell's definition would replace an earlier one's); those named in ``alone``
     each in a pack of its own. A pack is graded as one submission."""
+    names = {alternative.name: defined_names(alternative) for alternative in catalogue}
     packed: list[list[Alternative]] = []
     for alternative in catalogue:
         fits = [pack for pack in packed if alternative.name not in alone and not any(
             other.name in alone or set(other.code) & set(alternative.code)
-            or defined_names(other) & defined_names(alternative) for other in pack)]
+            or names[other.name] & names[alternative.name] for other in pack)]
         if fits:
             fits[0].append(alternative)
         else:
