@@ -194,6 +194,10 @@ class ResultChannel:
         *complete, self._partial = (self._partial + data).split(b"\n")
         return [cell for cell in map(self._accept, complete) if cell is not None]
 
+    def end_at(self, cell: dict) -> None:
+        """Forget the lines accepted after ``cell``: the run counts as stopped there."""
+        del self.cells[cell["seq"] + 1:]
+
     def close(self) -> None:
         """Accept a last line that came without its newline."""
         rest, self._partial = self._partial, b""
@@ -323,7 +327,9 @@ def _exchange(process: subprocess.Popen, data: bytes, channel: ResultChannel, re
                 _kill(process)
                 return
             accepted = channel.feed(chunk)
-            if stop and any(stop(cell) for cell in accepted):
+            stopping = next((cell for cell in accepted if stop(cell)), None) if stop else None
+            if stopping is not None:  # lines of later cells may have come in the same read: they do not count
+                channel.end_at(stopping)
                 stopped.set()
                 _kill(process)
                 return

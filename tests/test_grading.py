@@ -27,13 +27,19 @@ records; that a forced regrade stores the same grades is proven on the toy cours
 (``test_scale.py``, ``test_load.py``) and on the first two assignments (``test_cluster.py``);
 feedback is checked by the demo batch below, ``test_feedback.py`` and ``test_adversarial.py``.
 """
+import json
+import os
+import secrets
+import subprocess
+import sys
+
 import nbformat
 import pytest
 
 from autograder import cli
 from autograder.course import Course
 from autograder.gradebook import nbgrader
-from autograder.sandbox import Limits
+from autograder.sandbox import Limits, ResultChannel, _exchange, sign
 from tests import alternatives
 from tests.alternatives import Alternative, packs
 from tests.support import (
@@ -177,3 +183,20 @@ def test_a_run_stopped_at_its_first_lost_point_or_without_figures_scores_as_the_
     assert not stopped["right"].reasons
     assert whole["right"].points == whole["right"].max_points > whole["wrong_square"].points
     assert not any("first lost point" in reason for r in whole.values() for reason in r.reasons)  # graded again
+
+
+def test_a_stopped_run_ends_at_its_stopping_cell_though_later_lines_came_in_the_same_read():
+    """Fast cells' lines can reach the grader together: the run counts as ending at the line that stopped it."""
+    key = secrets.token_bytes(32)
+    lines = "".join(f"{sign(key, text)} {text}\n" for text in (json.dumps({"seq": k, "index": k}) for k in range(3)))
+    results, result_fd = os.pipe()
+    writer = subprocess.Popen([sys.executable, "-c", f"import os; os.write({result_fd}, {lines.encode()!r})"],
+                              stdin=subprocess.PIPE, pass_fds=(result_fd,), start_new_session=True)
+    os.close(result_fd)
+    channel = ResultChannel(key)
+    try:
+        _, _, stopped = _exchange(writer, b"", channel, results, Limits(), stop=lambda cell: cell["index"] == 0)
+    finally:
+        writer.wait()
+        os.close(results)
+    assert stopped and [cell["index"] for cell in channel.cells] == [0]
