@@ -24,7 +24,7 @@ from tests.toy import A, RIGHT_CUBE, RIGHT_SQUARE, WRONG_CUBE, WRONG_SQUARE, mak
 v4 = nbformat.v4
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("adversarial")]
-# cell_seconds: at least 5x the reference's costliest cell + 10 s (autograder/reference.py), about 15 s here: what an
+# cell_seconds: at least 5x the reference's costliest cell + 10 s (autograder/reference.py), about 10.3 s here: what an
 # endless loop costs
 LIMITS = Limits(cell_seconds=10, notebook_seconds=150, memory_bytes=3 * 2**30, processes=256, output_bytes=200_000,
                 result_bytes=32 * 2**20)
@@ -56,7 +56,7 @@ np.allclose = lambda *a, **k: True
 torch.allclose = lambda *a, **k: True
 torch.testing.assert_close = lambda *a, **k: None
 builtins.abs = lambda x: 0.0"""
-PATCH_CHECKS = PATCH_ASSERTS + "\nimport dgm_utils.checks\ndgm_utils.checks.check_shape = lambda *a, **k: None"
+PATCH_CHECKS = PATCH_ASSERTS + "\nnp.testing.assert_equal = np.testing.assert_allclose = lambda *a, **k: None"
 READ_SECRETS = f"""import glob, os
 targets = ["{REPO}/solutions", "{REPO}/autograder/gradebook.db", "{REPO}/course", "{REPO}/tests"]
 found = [p for p in targets if os.path.exists(p)] + glob.glob("/tmp/**/*.ipynb", recursive=True)

@@ -11,7 +11,7 @@ from autograder.sandbox import Limits
 from tests.toy import A, RIGHT_CUBE, WRONG_CUBE, make_toy_course, toy_submission, write
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("load")]
-LIMITS = Limits(cell_seconds=15, notebook_seconds=120)
+LIMITS = Limits(cell_seconds=10, notebook_seconds=120)
 SUBMISSIONS = {
     "right": {},
     "partial": {"cube": WRONG_CUBE},

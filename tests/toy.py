@@ -15,20 +15,20 @@ from autograder.gradebook import nbgrader
 v4 = nbformat.v4
 A = "00_toy"
 
-SETUP = "import numpy as np\nimport torch\nfrom dgm_utils import checks\nfrom dgm_utils.grading import record"
+# numpy only: a sandboxed run of the toy costs about a second of CPU, where importing torch would add about 1.4 s
+SETUP = "import numpy as np\nfrom dgm_utils.grading import record"
 SQUARE = "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION"
-SQUARE_TEST = """x = torch.tensor([[1.0, 2.0]])
-checks.check_shape(square(x), (1, 2), "square(x)")
+SQUARE_TEST = """x = np.array([[1.0, 2.0]])
+np.testing.assert_equal(square(x).shape, (1, 2), err_msg="square(x) should keep the shape of x")
 assert np.allclose(square(np.array([2.0])), [4.0]), "square(2) should be 4"
-assert torch.allclose(square(torch.tensor([3.0])), torch.tensor([9.0])), "square(3) should be 9"
-torch.testing.assert_close(square(torch.tensor([-1.0])), torch.tensor([1.0]))
+np.testing.assert_allclose(square(np.array([-1.0])), [1.0])
 assert abs(square(-2.0) - 4.0) < 1e-9
 ### BEGIN HIDDEN TESTS
-record("square_values", square(torch.linspace(-2, 2, 5, dtype=torch.float64)))
-record("square_of_half", square(torch.tensor(0.5)), low=0.2, high=0.3)
+record("square_values", square(np.linspace(-2, 2, 5)))
+record("square_of_half", square(np.array(0.5)), low=0.2, high=0.3)
 ### END HIDDEN TESTS"""
 CUBE = "def cube(x):\n    ### BEGIN SOLUTION\n    return x ** 3\n    ### END SOLUTION"
-CUBE_TEST = "assert cube(2.0) == 8.0\n### BEGIN HIDDEN TESTS\nrecord('cube_values', cube(torch.arange(4.0)))\n### END HIDDEN TESTS"
+CUBE_TEST = "assert cube(2.0) == 8.0\n### BEGIN HIDDEN TESTS\nrecord('cube_values', cube(np.arange(4.0)))\n### END HIDDEN TESTS"
 
 RIGHT_SQUARE, WRONG_SQUARE = "def square(x):\n    return x * x", "def square(x):\n    return x + x"
 RIGHT_CUBE, WRONG_CUBE = "def cube(x):\n    return x ** 3", "def cube(x):\n    return x ** 2"
