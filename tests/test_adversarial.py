@@ -56,7 +56,10 @@ np.allclose = lambda *a, **k: True
 torch.allclose = lambda *a, **k: True
 torch.testing.assert_close = lambda *a, **k: None
 builtins.abs = lambda x: 0.0"""
-PATCH_CHECKS = PATCH_ASSERTS + "\nnp.testing.assert_equal = np.testing.assert_allclose = lambda *a, **k: None"
+PATCH_CHECKS = PATCH_ASSERTS + """
+np.testing.assert_equal = np.testing.assert_allclose = lambda *a, **k: None
+import dgm_utils.checks
+dgm_utils.checks.check_shape = lambda *a, **k: None"""
 READ_SECRETS = f"""import glob, os
 targets = ["{REPO}/solutions", "{REPO}/autograder/gradebook.db", "{REPO}/course", "{REPO}/tests"]
 found = [p for p in targets if os.path.exists(p)] + glob.glob("/tmp/**/*.ipynb", recursive=True)
