@@ -30,19 +30,24 @@ def grades(course) -> dict[str, tuple[float, str]]:
     return {r.student: (r.points, " ".join(r.reasons)) for r in results}
 
 
-def test_the_same_grades_on_an_idle_and_on_a_saturated_machine(tmp_path):
-    course = make_toy_course(tmp_path)
-    for student, answers in SUBMISSIONS.items():
-        write(course, student, toy_submission(course, **answers))
-    idle = grades(course)
+def test_the_same_grades_on_an_idle_and_on_a_saturated_machine(tmp_path, monkeypatch):
+    """The saturated run grades a course copy of its own with no shared reference run: its reference runs under the
+    hogs too, and must neither fail nor change a grade."""
+    idle_course, loaded_course = (make_toy_course(tmp_path / name) for name in ("idle", "loaded"))
+    for course in (idle_course, loaded_course):
+        for student, answers in SUBMISSIONS.items():
+            write(course, student, toy_submission(course, **answers))
+    idle = grades(idle_course)
+    monkeypatch.setenv("DGM_REFERENCE_CACHE", str(tmp_path / "no-shared-run"))
     hogs = [multiprocessing.Process(target=burn, daemon=True) for _ in range(2 * (os.cpu_count() or 1))]
     for hog in hogs:
         hog.start()
     try:
-        loaded = grades(course)
+        loaded = grades(loaded_course)
     finally:
         for hog in hogs:
             hog.kill()
+    assert (loaded_course.reference_cache / A / A / "job").is_dir()  # run here, under the hogs
     assert {s: p for s, (p, _) in idle.items()} == {"right": 3.0, "partial": 2.0, "slow_but_right": 3.0, "loops": 1.0}
     assert loaded == idle
     assert "timeout" in idle["loops"][1]
